@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const port = z.coerce.number().int().min(0).max(65535);
+const positive = z.coerce.number().int().positive();
+
+const DEV_SECRET = 'dev-only-secret-change-me-in-production';
+
+/** Every environment variable the apps read, with defaults that run on a laptop. */
+export const EnvSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    HOST: z.string().default('0.0.0.0'),
+    REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+    DATABASE_URL: z.string().url().optional(),
+    DATA_DIR: z.string().default('./data'),
+    API_PORT: port.default(3000),
+    GATEWAY_PORT: port.default(8080),
+    MESSAGES_PORT: port.default(3001),
+    PUBLIC_WS_URL: z.string().url().optional(),
+    WEB_DIR: z.string().optional(),
+    JWT_SECRET: z.string().min(16).default(DEV_SECRET),
+    JWT_TTL_SECONDS: positive.default(7 * 24 * 3600),
+    GUEST_LOGIN: bool.default(true),
+    SHARDS: positive.max(1024).default(16),
+    GATEWAY_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+    HEARTBEAT_MS: positive.min(4000).default(25_000),
+    AUTH_TIMEOUT_MS: positive.default(10_000),
+    REQUEST_TIMEOUT_MS: positive.default(10_000),
+    MAX_BACKPRESSURE_BYTES: positive.default(1024 * 1024),
+    MAX_PENDING_FRAMES: positive.default(64),
+    BATCH_SIZE: positive.max(10_000).default(256),
+    LEASE_TTL_MS: positive.min(500).default(5000),
+    RESUME_LIMIT: positive.default(500),
+  })
+  .refine((env) => env.NODE_ENV !== 'production' || env.JWT_SECRET !== DEV_SECRET, {
+    message: 'JWT_SECRET must be set in production',
+    path: ['JWT_SECRET'],
+  });
+
+export type Env = z.infer<typeof EnvSchema>;
+
+/** The parsed configuration, grouped by concern. */
+export function toConfig(env: Env) {
+  return {
+    env: env.NODE_ENV,
+    logLevel: env.LOG_LEVEL,
+    host: env.HOST,
+    redis: { url: env.REDIS_URL },
+    database: { url: env.DATABASE_URL, dataDir: env.DATA_DIR },
+    auth: { jwtSecret: env.JWT_SECRET, ttlSeconds: env.JWT_TTL_SECONDS, guestLogin: env.GUEST_LOGIN },
+    api: { port: env.API_PORT, publicWsUrl: env.PUBLIC_WS_URL, webDir: env.WEB_DIR },
+    gateway: {
+      port: env.GATEWAY_PORT,
+      id: env.GATEWAY_ID ?? `gw-${hostname().slice(0, 24)}-${randomBytes(3).toString('hex')}`,
+      heartbeatMs: env.HEARTBEAT_MS,
+      authTimeoutMs: env.AUTH_TIMEOUT_MS,
+      requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+      maxBackpressureBytes: env.MAX_BACKPRESSURE_BYTES,
+      maxPendingFrames: env.MAX_PENDING_FRAMES,
+    },
+    messages: {
+      port: env.MESSAGES_PORT,
+      batchSize: env.BATCH_SIZE,
+      leaseTtlMs: env.LEASE_TTL_MS,
+      resumeLimit: env.RESUME_LIMIT,
+    },
+    shards: env.SHARDS,
+  };
+}
+
+export type Config = ReturnType<typeof toConfig>;

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { MAX_HISTORY_LIMIT, MAX_REF_LENGTH, MAX_TEXT_LENGTH } from './limits';
+
+/**
+ * Every client → server op of PROTOCOL.md with the shape of its `data`.
+ * Unknown fields are dropped (clients may be newer than us); missing or mistyped ones are
+ * BAD_REQUEST. The gateway parses with these at the edge and the services parse again when
+ * they consume a stream entry, so nothing unchecked reaches the domain.
+ */
+const id = z.string().min(1).max(64);
+const seq = z.number().int().nonnegative();
+const text = z
+  .string()
+  .max(MAX_TEXT_LENGTH)
+  .refine((t) => t.trim().length > 0, 'must not be empty');
+
+export const OpData = {
+  auth: z.object({ token: z.string().min(1).max(4096) }),
+  ping: z.object({}).optional(),
+  'room.create': z.object({
+    name: z.string().trim().min(1).max(80),
+    topic: z.string().max(250).optional(),
+    kind: z.enum(['public', 'private']).default('public'),
+  }),
+  'room.list': z.object({}).optional(),
+  'room.join': z.object({ roomId: id }),
+  'room.leave': z.object({ roomId: id }),
+  'room.members': z.object({ roomId: id }),
+  'room.invite': z.object({ roomId: id, userId: id }),
+  'dm.open': z.object({ userId: id }),
+  'message.send': z.object({
+    roomId: id,
+    text,
+    clientMsgId: z.string().min(1).max(64),
+    replyTo: id.optional(),
+  }),
+  'message.edit': z.object({ messageId: id, text }),
+  'message.delete': z.object({ messageId: id }),
+  'message.history': z.object({
+    roomId: id,
+    beforeSeq: z.number().int().positive().optional(),
+    limit: z.number().int().min(1).max(MAX_HISTORY_LIMIT).optional(),
+  }),
+  'reaction.add': z.object({ messageId: id, emoji: z.string().min(1).max(32) }),
+  'reaction.remove': z.object({ messageId: id, emoji: z.string().min(1).max(32) }),
+  'read.mark': z.object({ roomId: id, seq }),
+  'typing.start': z.object({ roomId: id }),
+  'typing.stop': z.object({ roomId: id }),
+  'presence.set': z.object({ status: z.enum(['online', 'away', 'dnd']) }),
+  resume: z.object({ rooms: z.record(id, seq) }),
+  search: z.object({
+    query: z.string().trim().min(1).max(200),
+    roomId: id.optional(),
+    authorId: id.optional(),
+    limit: z.number().int().min(1).max(50).optional(),
+  }),
+} as const;
+
+export type Op = keyof typeof OpData;
+export type OpDataOf<O extends Op> = z.output<(typeof OpData)[O]>;
+export const OPS = Object.keys(OpData) as Op[];
+
+export const FrameHeader = z.object({
+  type: z.string().min(1).max(64),
+  ref: z.string().max(MAX_REF_LENGTH).optional(),
+  data: z.unknown().optional(),
+});
+
+/** A client frame after validation: `data` has the shape its op requires. */
+export type ClientFrame = { [O in Op]: { type: O; ref?: string; data: OpDataOf<O> } }[Op];
+
+export function isOp(type: string): type is Op {
+  return Object.prototype.hasOwnProperty.call(OpData, type);
+}

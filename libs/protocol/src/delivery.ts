@@ -1,0 +1,25 @@
+/**
+ * What services publish to gateways on `gw:{gatewayId}` (one connection) and `user:{id}`
+ * (every connection of a user). A delivery is one header line of JSON, a newline, then an
+ * optional client frame that the gateway forwards byte for byte without parsing it.
+ */
+export interface DeliveryHeader {
+  /** Target connection on `gw:` channels; absent on `user:` channels (all of the user's sockets). */
+  c?: string;
+  /** Rooms to subscribe the target socket(s) to; `after` is the seq they already have. */
+  sub?: { roomId: string; after: number }[];
+  /** Rooms to unsubscribe the target socket(s) from. */
+  unsub?: string[];
+  /** Session bootstrap: the user's rooms, after which the gateway says hello. */
+  sync?: string[];
+}
+
+export function encodeDelivery(header: DeliveryHeader, frame = ''): string {
+  return `${JSON.stringify(header)}\n${frame}`;
+}
+
+export function decodeDelivery(payload: string): { header: DeliveryHeader; frame: string } {
+  const nl = payload.indexOf('\n');
+  if (nl < 0) return { header: JSON.parse(payload) as DeliveryHeader, frame: '' };
+  return { header: JSON.parse(payload.slice(0, nl)) as DeliveryHeader, frame: payload.slice(nl + 1) };
+}

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+/**
+ * A stream entry on `chat:in:{shard}`: one client frame plus who sent it and where to
+ * answer. The gateway forwards the client's frame text unchanged (`f`); the consuming
+ * service parses and validates it again, so a bad entry can never reach the domain.
+ * Fields are flat strings because that is what a Redis stream entry holds.
+ */
+export const Envelope = z.object({
+  /** The client frame, as the client sent it (or an internal `$` op built by the gateway). */
+  f: z.string(),
+  /** Sender's user id and username (from the verified token). */
+  u: z.string(),
+  n: z.string(),
+  /** Sender's gateway and connection: where the reply goes. */
+  g: z.string(),
+  c: z.string(),
+  /** Gateway receive time, ms since epoch: for end-to-end latency metrics. */
+  t: z.coerce.number(),
+});
+export type Envelope = z.infer<typeof Envelope>;
+
+export function envelopeFields(e: Envelope): string[] {
+  return ['f', e.f, 'u', e.u, 'n', e.n, 'g', e.g, 'c', e.c, 't', String(e.t)];
+}
+
+export function envelopeFromFields(fields: string[]): Envelope {
+  const obj: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) obj[fields[i]] = fields[i + 1];
+  return Envelope.parse(obj);
+}
+
+/**
+ * Ops only gateways send (never accepted from a client: their names start with `$`).
+ * - `$session.sync`: load the user's rooms into Redis and answer with a `sync` delivery.
+ * - `$catchup`: after a socket subscribed to a room it just joined, replay seq > after.
+ */
+export const InternalOp = {
+  SESSION_SYNC: '$session.sync',
+  CATCHUP: '$catchup',
+} as const;
+
+export const InternalOpData = {
+  [InternalOp.SESSION_SYNC]: z.object({}).optional(),
+  [InternalOp.CATCHUP]: z.object({ roomId: z.string().min(1), after: z.number().int().nonnegative() }),
+};

@@ -1,0 +1,38 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+/**
+ * Id formats. Ids are opaque to clients, but the server encodes the room in a message id
+ * so the gateway can route `message.edit`/`delete`/reactions to the room's shard without
+ * a lookup. Room and user ids use [a-z0-9] only, so the separator is unambiguous.
+ */
+const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
+
+export function randomId(prefix: string, length = 16): string {
+  const bytes = randomBytes(length);
+  let out = prefix;
+  for (const b of bytes) out += ALPHABET[b % 36];
+  return out;
+}
+
+export const newUserId = (): string => randomId('u');
+export const newRoomId = (): string => randomId('r');
+export const newConnectionId = (): string => randomId('c', 12);
+
+/** The one DM room of a pair: the same id from either side, so a race creates it once. */
+export function dmRoomId(userA: string, userB: string): string {
+  const [a, b] = userA < userB ? [userA, userB] : [userB, userA];
+  const digest = createHash('sha256').update(`${a}\u0000${b}`).digest();
+  let out = 'd';
+  for (let i = 0; i < 16; i++) out += ALPHABET[digest[i] % 36];
+  return out;
+}
+
+export function messageId(roomId: string, seq: number): string {
+  return `${roomId}:${seq}`;
+}
+
+/** The room a message id belongs to, or undefined when the id is not one of ours. */
+export function roomOfMessageId(id: string): string | undefined {
+  const at = id.lastIndexOf(':');
+  return at > 0 ? id.slice(0, at) : undefined;
+}

@@ -1,0 +1,19 @@
+/** Hard limits of the wire contract (PROTOCOL.md). Operators tune rates, not these. */
+export const MAX_FRAME_BYTES = 64 * 1024;
+export const MAX_REF_LENGTH = 64;
+export const MAX_TEXT_LENGTH = 4000;
+export const MAX_HISTORY_LIMIT = 100;
+export const DEFAULT_HISTORY_LIMIT = 50;
+export const JOIN_HISTORY_LIMIT = 50;
+export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{2,32}$/;
+/** WebSocket close codes this server uses. */
+export const CloseCode = {
+  /** Bad, expired or missing token. */
+  UNAUTHORIZED: 4001,
+  /** Frame over MAX_FRAME_BYTES (RFC 6455 "message too big"). */
+  TOO_LARGE: 1009,
+  /** The socket could not keep up with what it was sent. */
+  SLOW_CONSUMER: 4008,
+  /** The gateway is shutting down: reconnect elsewhere. */
+  GOING_AWAY: 1001,
+} as const;

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+
+/** The public objects of PROTOCOL.md ("Objects"). Times are ISO-8601 UTC strings, ids opaque. */
+export const RoomKind = z.enum(['public', 'private', 'dm']);
+export type RoomKind = z.infer<typeof RoomKind>;
+
+export const Room = z.object({
+  id: z.string(),
+  name: z.string(),
+  topic: z.string(),
+  kind: RoomKind,
+  createdBy: z.string(),
+  createdAt: z.string(),
+  lastSeq: z.number().int().nonnegative(),
+  memberCount: z.number().int().nonnegative(),
+});
+export type Room = z.infer<typeof Room>;
+
+/** A room as `room.list` and `GET /api/rooms` show it to one user. */
+export const RoomListing = Room.extend({
+  unread: z.number().int().nonnegative(),
+  joined: z.boolean(),
+});
+export type RoomListing = z.infer<typeof RoomListing>;
+
+export const Author = z.object({ id: z.string(), username: z.string() });
+export type Author = z.infer<typeof Author>;
+
+export const Reaction = z.object({
+  emoji: z.string(),
+  count: z.number().int().nonnegative(),
+  userIds: z.array(z.string()),
+});
+export type Reaction = z.infer<typeof Reaction>;
+
+export const Message = z.object({
+  id: z.string(),
+  roomId: z.string(),
+  seq: z.number().int().positive(),
+  author: Author,
+  text: z.string(),
+  createdAt: z.string(),
+  editedAt: z.string().optional(),
+  deletedAt: z.string().optional(),
+  replyTo: z.string().optional(),
+  clientMsgId: z.string().optional(),
+  reactions: z.array(Reaction),
+  attachments: z.array(z.unknown()),
+});
+export type Message = z.infer<typeof Message>;
+
+export const MemberRole = z.enum(['owner', 'moderator', 'member']);
+export type MemberRole = z.infer<typeof MemberRole>;
+
+export const PresenceStatus = z.enum(['online', 'away', 'dnd', 'offline']);
+export type PresenceStatus = z.infer<typeof PresenceStatus>;
+
+export const Member = z.object({
+  id: z.string(),
+  username: z.string(),
+  role: MemberRole,
+  presence: PresenceStatus,
+});
+export type Member = z.infer<typeof Member>;
+
+export const User = z.object({ id: z.string(), username: z.string() });
+export type User = z.infer<typeof User>;

@@ -1,0 +1,5 @@
+export * from './keys';
+export * from './redis-connection';
+export * from './shard';
+export * from './shard-lease';
+export * from './stream-consumer';

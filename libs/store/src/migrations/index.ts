@@ -1,0 +1,10 @@
+import * as init from './001-init.migration';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up: string;
+}
+
+/** Every migration, in order. Append only: an applied migration never changes. */
+export const MIGRATIONS: Migration[] = [{ version: 1, name: 'init', up: init.up }];

@@ -1,0 +1,139 @@
+import { Message } from '@chat/protocol';
+import { Database, Queryable } from '../database';
+import { MESSAGE_COLUMNS, MessageRow, toMessage } from '../rows';
+
+export interface MessageDraft {
+  roomId: string;
+  authorId: string;
+  authorName: string;
+  text: string;
+  clientMsgId: string;
+  replyTo?: string;
+}
+
+export interface AppendOutcome {
+  message: Message;
+  /** False when (author, clientMsgId) already existed: the first message is returned. */
+  created: boolean;
+}
+
+/** Messages: append in batches, read history. */
+export class MessageRepository {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Appends a batch in ONE transaction with three statements, whatever its size: look up
+   * (author, clientMsgId) pairs that already exist, reserve a block of seqs per room
+   * (the room row lock orders concurrent writers, so seqs have no gaps or repeats), then one
+   * multi-row INSERT. Outcomes are in draft order. Every draft's room must exist.
+   */
+  async appendBatch(drafts: MessageDraft[]): Promise<AppendOutcome[]> {
+    if (drafts.length === 0) return [];
+    return this.db.transaction(async (tx) => {
+      const existing = await this.findByClientIds(tx, drafts);
+      const outcomes: (AppendOutcome | undefined)[] = drafts.map((d) => {
+        const found = existing.get(clientKey(d.authorId, d.clientMsgId));
+        return found && { message: found, created: false };
+      });
+
+      // Drafts to create: new pairs, first occurrence only (a retry inside one batch is a duplicate).
+      const fresh: number[] = [];
+      const firstOfPair = new Map<string, number>();
+      drafts.forEach((d, i) => {
+        if (outcomes[i]) return;
+        const key = clientKey(d.authorId, d.clientMsgId);
+        if (!firstOfPair.has(key)) {
+          firstOfPair.set(key, i);
+          fresh.push(i);
+        }
+      });
+
+      if (fresh.length > 0) {
+        const created = await this.insertWithSeqs(
+          tx,
+          fresh.map((i) => drafts[i]),
+        );
+        fresh.forEach((draftIndex, k) => (outcomes[draftIndex] = { message: created[k], created: true }));
+      }
+      return drafts.map((d, i) => {
+        const own = outcomes[i];
+        if (own) return own;
+        // A later duplicate of a pair created in this same batch.
+        return { message: outcomes[firstOfPair.get(clientKey(d.authorId, d.clientMsgId))!]!.message, created: false };
+      });
+    });
+  }
+
+  /** One page of history, oldest first: the `limit` messages before `beforeSeq` (or the latest). */
+  async history(roomId: string, beforeSeq: number | undefined, limit: number): Promise<{ messages: Message[]; hasMore: boolean }> {
+    const rows = await this.db.query<MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m
+       WHERE m.room_id = $1 AND ($2::int IS NULL OR m.seq < $2) ORDER BY m.seq DESC LIMIT $3`,
+      [roomId, beforeSeq ?? null, limit + 1],
+    );
+    const hasMore = rows.length > limit;
+    return { messages: rows.slice(0, limit).reverse().map(toMessage), hasMore };
+  }
+
+  /**
+   * What a client missed since `afterSeq`, oldest first. At most `limit`: when more were
+   * missed, the newest `limit` are returned and `truncated` says the client should page
+   * back with history from the first one it got.
+   */
+  async since(roomId: string, afterSeq: number, limit: number): Promise<{ messages: Message[]; truncated: boolean }> {
+    const rows = await this.db.query<MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.room_id = $1 AND m.seq > $2 ORDER BY m.seq DESC LIMIT $3`,
+      [roomId, afterSeq, limit + 1],
+    );
+    return { messages: rows.slice(0, limit).reverse().map(toMessage), truncated: rows.length > limit };
+  }
+
+  private async findByClientIds(tx: Queryable, drafts: MessageDraft[]): Promise<Map<string, Message>> {
+    const rows = await tx.query<MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m
+       JOIN unnest($1::text[], $2::text[]) AS k(author_id, client_msg_id)
+         ON m.author_id = k.author_id AND m.client_msg_id = k.client_msg_id`,
+      [drafts.map((d) => d.authorId), drafts.map((d) => d.clientMsgId)],
+    );
+    return new Map(rows.map((r) => [clientKey(r.author_id, r.client_msg_id!), toMessage(r)]));
+  }
+
+  private async insertWithSeqs(tx: Queryable, drafts: MessageDraft[]): Promise<Message[]> {
+    const perRoom = new Map<string, number>();
+    for (const d of drafts) perRoom.set(d.roomId, (perRoom.get(d.roomId) ?? 0) + 1);
+    const reserved = await tx.query<{ id: string; last_seq: number }>(
+      `UPDATE rooms r SET last_seq = r.last_seq + c.n FROM unnest($1::text[], $2::int[]) AS c(id, n)
+       WHERE r.id = c.id RETURNING r.id, r.last_seq`,
+      [[...perRoom.keys()], [...perRoom.values()]],
+    );
+    // Next seq to hand out per room: the block is (last_seq - n, last_seq].
+    const next = new Map(reserved.map((r) => [r.id, Number(r.last_seq) - perRoom.get(r.id)! + 1]));
+    const seqs = drafts.map((d) => {
+      const seq = next.get(d.roomId);
+      if (seq === undefined) throw new Error(`room ${d.roomId} does not exist`);
+      next.set(d.roomId, seq + 1);
+      return seq;
+    });
+    const rows = await tx.query<MessageRow>(
+      `INSERT INTO messages AS m (room_id, seq, author_id, author_name, text, client_msg_id, reply_to)
+       SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+       RETURNING ${MESSAGE_COLUMNS}`,
+      [
+        drafts.map((d) => d.roomId),
+        seqs,
+        drafts.map((d) => d.authorId),
+        drafts.map((d) => d.authorName),
+        drafts.map((d) => d.text),
+        drafts.map((d) => d.clientMsgId),
+        drafts.map((d) => d.replyTo ?? null),
+      ],
+    );
+    // RETURNING order follows the input rows for INSERT … SELECT unnest, but map by key to be sure.
+    const byKey = new Map(rows.map((r) => [`${r.room_id}:${r.seq}`, toMessage(r)]));
+    return drafts.map((d, i) => byKey.get(`${d.roomId}:${seqs[i]}`)!);
+  }
+}
+
+function clientKey(authorId: string, clientMsgId: string): string {
+  return `${authorId}\u0000${clientMsgId}`;
+}

@@ -1,0 +1,113 @@
+import { MemberRole, Room, RoomKind, RoomListing } from '@chat/protocol';
+import { Database, Queryable } from '../database';
+import { ROOM_COLUMNS, RoomRow, toRoom } from '../rows';
+
+export interface NewRoom {
+  id: string;
+  name: string;
+  topic: string;
+  kind: RoomKind;
+  createdBy: string;
+}
+
+export interface MemberRecord {
+  id: string;
+  username: string;
+  role: MemberRole;
+}
+
+/** Rooms and memberships. `member_count` is kept in step with `room_members` in one transaction. */
+export class RoomRepository {
+  constructor(private readonly db: Database) {}
+
+  /** Creates a room with its creator as owner. */
+  async create(room: NewRoom): Promise<Room> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO rooms (id, name, topic, kind, created_by, member_count) VALUES ($1, $2, $3, $4, $5, 1)`,
+        [room.id, room.name, room.topic, room.kind, room.createdBy],
+      );
+      await tx.query(`INSERT INTO room_members (room_id, user_id, role) VALUES ($1, $2, 'owner')`, [
+        room.id,
+        room.createdBy,
+      ]);
+      return (await this.findIn(tx, room.id))!;
+    });
+  }
+
+  async findById(id: string): Promise<Room | undefined> {
+    return this.findIn(this.db, id);
+  }
+
+  /** Adds a member; `added` is false when they already were one. */
+  async addMember(roomId: string, userId: string, role: MemberRole = 'member'): Promise<{ added: boolean; room: Room }> {
+    return this.db.transaction(async (tx) => {
+      const inserted = await tx.query(
+        `INSERT INTO room_members (room_id, user_id, role) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING RETURNING user_id`,
+        [roomId, userId, role],
+      );
+      if (inserted.length > 0) {
+        await tx.query('UPDATE rooms SET member_count = member_count + 1 WHERE id = $1', [roomId]);
+      }
+      return { added: inserted.length > 0, room: (await this.findIn(tx, roomId))! };
+    });
+  }
+
+  /** Removes a member; false when they were not one. */
+  async removeMember(roomId: string, userId: string): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const deleted = await tx.query('DELETE FROM room_members WHERE room_id = $1 AND user_id = $2 RETURNING user_id', [
+        roomId,
+        userId,
+      ]);
+      if (deleted.length > 0) {
+        await tx.query('UPDATE rooms SET member_count = member_count - 1 WHERE id = $1', [roomId]);
+      }
+      return deleted.length > 0;
+    });
+  }
+
+  async members(roomId: string): Promise<MemberRecord[]> {
+    return this.db.query<MemberRecord>(
+      `SELECT u.id, u.username, m.role FROM room_members m JOIN users u ON u.id = m.user_id
+       WHERE m.room_id = $1 ORDER BY m.joined_at, u.username`,
+      [roomId],
+    );
+  }
+
+  /** Member id → role, for the messages service's per-room permission cache. */
+  async memberRoles(roomId: string): Promise<Map<string, MemberRole>> {
+    const rows = await this.db.query<{ user_id: string; role: MemberRole }>(
+      'SELECT user_id, role FROM room_members WHERE room_id = $1',
+      [roomId],
+    );
+    return new Map(rows.map((r) => [r.user_id, r.role]));
+  }
+
+  async roomIdsOf(userId: string): Promise<string[]> {
+    const rows = await this.db.query<{ room_id: string }>('SELECT room_id FROM room_members WHERE user_id = $1', [userId]);
+    return rows.map((r) => r.room_id);
+  }
+
+  /**
+   * Public rooms and the user's rooms, with unread counts taken from seqs
+   * (room.last_seq − member.last_read_seq): no count query over messages.
+   */
+  async listFor(userId: string, limit = 500): Promise<RoomListing[]> {
+    const rows = await this.db.query<RoomRow & { joined: boolean; unread: number }>(
+      `SELECT ${ROOM_COLUMNS}, (m.user_id IS NOT NULL) AS joined,
+              COALESCE(GREATEST(r.last_seq - m.last_read_seq, 0), 0) AS unread
+       FROM rooms r LEFT JOIN room_members m ON m.room_id = r.id AND m.user_id = $1
+       WHERE r.kind = 'public' OR m.user_id IS NOT NULL
+       ORDER BY r.created_at, r.id LIMIT $2`,
+      [userId, limit],
+    );
+    return rows.map((r) => ({ ...toRoom(r), joined: Boolean(r.joined), unread: Number(r.unread) }));
+  }
+
+  private async findIn(q: Queryable, id: string): Promise<Room | undefined> {
+    const rows = await q.query<RoomRow>(`SELECT ${ROOM_COLUMNS} FROM rooms r WHERE r.id = $1`, [id]);
+    return rows[0] && toRoom(rows[0]);
+  }
+}
