@@ -17,7 +17,7 @@ const swc = [
 
 const common = {
   transform: { '^.+\\.(t|j|mj)s$': swc },
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|uid|file-type|strtok3|token-types|peek-readable|@tokenizer)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|jose|uid|file-type|strtok3|token-types|peek-readable|@tokenizer)/)'],
   moduleNameMapper: { '^@chat/(.*)$': '<rootDir>/libs/$1/src' },
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   testEnvironment: 'node',

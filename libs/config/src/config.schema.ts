@@ -41,6 +41,9 @@ export const EnvSchema = z
   .refine((env) => env.NODE_ENV !== 'production' || env.JWT_SECRET !== DEV_SECRET, {
     message: 'JWT_SECRET must be set in production',
     path: ['JWT_SECRET'],
+    // Zod skips refinements once another variable failed; run it anyway (it only reads two
+    // strings) so one error lists every bad variable.
+    when: (payload) => typeof payload.value === 'object' && payload.value !== null,
   });
 
 export type Env = z.infer<typeof EnvSchema>;

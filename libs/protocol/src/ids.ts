@@ -18,13 +18,18 @@ export const newUserId = (): string => randomId('u');
 export const newRoomId = (): string => randomId('r');
 export const newConnectionId = (): string => randomId('c', 12);
 
+/** An id derived from a seed: the same seed always gives the same id (idempotent creation). */
+export function derivedId(prefix: string, seed: string): string {
+  const digest = createHash('sha256').update(seed).digest();
+  let out = prefix;
+  for (let i = 0; i < 16; i++) out += ALPHABET[digest[i] % 36];
+  return out;
+}
+
 /** The one DM room of a pair: the same id from either side, so a race creates it once. */
 export function dmRoomId(userA: string, userB: string): string {
   const [a, b] = userA < userB ? [userA, userB] : [userB, userA];
-  const digest = createHash('sha256').update(`${a}\u0000${b}`).digest();
-  let out = 'd';
-  for (let i = 0; i < 16; i++) out += ALPHABET[digest[i] % 36];
-  return out;
+  return derivedId('d', `${a}\u0000${b}`);
 }
 
 export function messageId(roomId: string, seq: number): string {

@@ -12,8 +12,6 @@ export const CloseCode = {
   UNAUTHORIZED: 4001,
   /** Frame over MAX_FRAME_BYTES (RFC 6455 "message too big"). */
   TOO_LARGE: 1009,
-  /** The socket could not keep up with what it was sent. */
-  SLOW_CONSUMER: 4008,
   /** The gateway is shutting down: reconnect elsewhere. */
   GOING_AWAY: 1001,
 } as const;

@@ -12,6 +12,8 @@ export const Keys = {
   messagesInstances: () => 'chat:messages:instances',
   /** The rooms a user belongs to (set; `*` marks it as loaded), read by gateways at connect. */
   userRooms: (userId: string) => `chat:user-rooms:{${userId}}`,
+  /** A user's presence status (string), owned by the presence service; absent means offline. */
+  presence: (userId: string) => `chat:presence:{${userId}}`,
 } as const;
 
 export const Groups = {

@@ -85,6 +85,12 @@ export class RoomRepository {
     return new Map(rows.map((r) => [r.user_id, r.role]));
   }
 
+  /** One membership probe by primary key, for permission checks that need no role. */
+  async isMember(roomId: string, userId: string): Promise<boolean> {
+    const rows = await this.db.query('SELECT 1 FROM room_members WHERE room_id = $1 AND user_id = $2', [roomId, userId]);
+    return rows.length > 0;
+  }
+
   async roomIdsOf(userId: string): Promise<string[]> {
     const rows = await this.db.query<{ room_id: string }>('SELECT room_id FROM room_members WHERE user_id = $1', [userId]);
     return rows.map((r) => r.room_id);

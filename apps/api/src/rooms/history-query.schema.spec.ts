@@ -1,0 +1,28 @@
+import { HistoryQuery } from './history-query.schema';
+
+describe('HistoryQuery', () => {
+  it('defaults limit to 50 and leaves beforeSeq out', () => {
+    expect(HistoryQuery.parse({})).toEqual({ limit: 50 });
+    expect(HistoryQuery.parse({ beforeSeq: '', limit: '' })).toEqual({ limit: 50 });
+  });
+
+  it('reads whole numbers from the query string', () => {
+    expect(HistoryQuery.parse({ beforeSeq: '41', limit: '100' })).toEqual({ beforeSeq: 41, limit: 100 });
+    expect(HistoryQuery.parse({ limit: '1' })).toEqual({ limit: 1 });
+  });
+
+  it.each([
+    { limit: '0' },
+    { limit: '101' },
+    { limit: '-1' },
+    { limit: '1.5' },
+    { limit: '1e2' },
+    { limit: 'ten' },
+    { limit: ['1', '2'] },
+    { beforeSeq: '0' },
+    { beforeSeq: '9999999999' },
+    { beforeSeq: ' 3' },
+  ])('rejects %p', (query) => {
+    expect(HistoryQuery.safeParse(query).success).toBe(false);
+  });
+});

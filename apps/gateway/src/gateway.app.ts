@@ -1,0 +1,54 @@
+import { TokenService } from '@chat/auth';
+import { Config } from '@chat/config';
+import { Gateway } from '@chat/gateway-core';
+import { Logger, Readiness } from '@chat/observability';
+import { createRedis } from '@chat/redis';
+import { createUwsServer } from './uws-server';
+
+/**
+ * Boots one gateway node: two Redis connections (commands, auto-pipelined; and pub/sub),
+ * the transport-free Gateway, and the uWS server around it. Returns the bound port.
+ */
+export async function startGateway(config: Config, logger: Logger) {
+  const commands = createRedis(config.redis.url, `${config.gateway.id}:commands`, { enableAutoPipelining: true });
+  const subscriber = createRedis(config.redis.url, `${config.gateway.id}:pubsub`);
+  for (const c of [commands, subscriber]) c.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
+
+  let server: ReturnType<typeof createUwsServer> | undefined;
+  const gateway = new Gateway(
+    {
+      id: config.gateway.id,
+      shards: config.shards,
+      heartbeatMs: config.gateway.heartbeatMs,
+      authTimeoutMs: config.gateway.authTimeoutMs,
+      maxPendingFrames: config.gateway.maxPendingFrames,
+    },
+    commands,
+    subscriber,
+    new TokenService(config.auth.jwtSecret, config.auth.ttlSeconds),
+    { publish: (topic, message) => server!.publish(topic, message) },
+    logger,
+  );
+  const readiness = new Readiness()
+    .add('redis', async () => (await commands.ping()) === 'PONG')
+    .add('pubsub', () => subscriber.status === 'ready');
+  server = createUwsServer(gateway, readiness, {
+    host: config.host,
+    port: config.gateway.port,
+    heartbeatMs: config.gateway.heartbeatMs,
+    maxBackpressureBytes: config.gateway.maxBackpressureBytes,
+  });
+  await gateway.start();
+  const port = await server.listen();
+  logger.info({ port, gatewayId: config.gateway.id }, 'gateway listening');
+  return {
+    port,
+    gateway,
+    close: async () => {
+      server!.close();
+      await gateway.stop();
+      commands.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}

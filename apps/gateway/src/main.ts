@@ -1,0 +1,4 @@
+import { runMain } from '@chat/observability';
+import { startGateway } from './gateway.app';
+
+runMain('gateway', (config, logger) => startGateway(config, logger));

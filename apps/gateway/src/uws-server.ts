@@ -1,0 +1,102 @@
+import uWS from 'uWebSockets.js';
+import { ConnectionData, Gateway } from '@chat/gateway-core';
+import { Readiness, renderMetrics } from '@chat/observability';
+import { MAX_FRAME_BYTES } from '@chat/protocol';
+
+export interface UwsServerOptions {
+  host: string;
+  port: number;
+  heartbeatMs: number;
+  maxBackpressureBytes: number;
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * The uWebSockets.js transport: `/ws` for clients and `/healthz`, `/readyz`, `/metrics` on
+ * the same port. Everything a socket does is handed to the Gateway in one call.
+ * Slow readers: a socket whose send buffer passes maxBackpressure is closed (it resumes on
+ * reconnect) instead of growing memory or slowing everyone else down.
+ */
+export function createUwsServer(gateway: Gateway, readiness: Readiness, options: UwsServerOptions) {
+  const app = uWS.App();
+  // Frames are accepted up to 4× the protocol limit so an oversized one gets a TOO_LARGE
+  // answer before the close; beyond that uWS closes with 1009 on its own.
+  app.ws<ConnectionData>('/ws', {
+    maxPayloadLength: MAX_FRAME_BYTES * 4,
+    maxBackpressure: options.maxBackpressureBytes,
+    closeOnBackpressureLimit: 1,
+    idleTimeout: Math.min(960, Math.max(8, Math.round((2 * options.heartbeatMs) / 1000))),
+    sendPingsAutomatically: true,
+    upgrade: (res, req, context) => {
+      const token = req.getQuery('token');
+      const key = req.getHeader('sec-websocket-key');
+      const protocol = req.getHeader('sec-websocket-protocol');
+      const extensions = req.getHeader('sec-websocket-extensions');
+      if (!token) {
+        res.upgrade(gateway.newConnection(), key, protocol, extensions, context);
+        return;
+      }
+      let aborted = false;
+      res.onAborted(() => (aborted = true));
+      gateway.tokens.verify(token).then(
+        (user) => !aborted && res.cork(() => res.upgrade(gateway.newConnection(user), key, protocol, extensions, context)),
+        (err: Error) => !aborted && res.cork(() => res.upgrade(gateway.newConnection(undefined, err.message), key, protocol, extensions, context)),
+      );
+    },
+    open: (ws) => gateway.onOpen(ws),
+    // Binary frames are read as UTF-8 text too: what matters is that they hold a JSON frame.
+    message: (ws, message) => gateway.onMessage(ws, decoder.decode(message), message.byteLength),
+    close: (ws) => gateway.onClose(ws),
+  });
+
+  app.get('/healthz', (res) => {
+    res.writeHeader('content-type', 'application/json').end(JSON.stringify({ status: 'ok', ...gateway.stats() }));
+  });
+  app.get('/readyz', (res) => {
+    respondAsync(res, async () => {
+      const report = await readiness.report();
+      return { status: report.ready ? '200 OK' : '503 Service Unavailable', type: 'application/json', body: JSON.stringify(report) };
+    });
+  });
+  app.get('/metrics', (res) => {
+    respondAsync(res, async () => {
+      const { contentType, body } = await renderMetrics();
+      return { status: '200 OK', type: contentType, body };
+    });
+  });
+  app.any('/*', (res) => {
+    res.writeStatus('404 Not Found').writeHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'WebSocket endpoint is /ws' } }));
+  });
+
+  let listenSocket: uWS.us_listen_socket | undefined;
+  return {
+    /** Local fan-out: uWS writes the same bytes to every subscriber of the topic. */
+    publish: (topic: string, message: string) => app.publish(topic, message, false),
+    listen: () =>
+      new Promise<number>((resolve, reject) =>
+        app.listen(options.host, options.port, (socket) => {
+          if (!socket) return reject(new Error(`gateway cannot listen on ${options.host}:${options.port}`));
+          listenSocket = socket;
+          resolve(uWS.us_socket_local_port(socket as unknown as uWS.us_socket));
+        }),
+      ),
+    close: () => {
+      if (listenSocket) uWS.us_listen_socket_close(listenSocket);
+      listenSocket = undefined;
+    },
+  };
+}
+
+function respondAsync(
+  res: uWS.HttpResponse,
+  produce: () => Promise<{ status: string; type: string; body: string }>,
+): void {
+  let aborted = false;
+  res.onAborted(() => (aborted = true));
+  produce().then(
+    (r) => !aborted && res.cork(() => res.writeStatus(r.status).writeHeader('content-type', r.type).end(r.body)),
+    () => !aborted && res.cork(() => res.writeStatus('500 Internal Server Error').end()),
+  );
+}

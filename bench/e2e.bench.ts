@@ -1,0 +1,152 @@
+/**
+ * End-to-end bench (DESIGN.md "Targets"): the same chat workload, in one run, against
+ *  - socket.io+adapter: Socket.IO 4 + @socket.io/redis-streams-adapter on two processes (baseline),
+ *  - ours: api + messages + 2 gateways started by @chat/devstack, Redis and PostgreSQL,
+ *  - bare uWS: one uWebSockets.js process with topics (ceiling).
+ * Workload: one room, BENCH_CLIENTS (200) members split over the servers, BENCH_SENDERS (10)
+ * sending BENCH_TEXT_BYTES (300) byte messages; phase "max" keeps BENCH_WINDOW (16) unacked sends
+ * per sender for BENCH_SECONDS (10); phase "rate" sends BENCH_RATE (1000)/s for BENCH_SECONDS.
+ * Writes bench/results/e2e-<date>.json and prints the table. Exits non-zero only when the
+ * harness fails (a system could not be started or driven); a system that loses messages or
+ * misses a target is a result, not a failure.
+ *
+ *   npm run bench:e2e
+ *   BENCH_SYSTEMS=socketio,uws BENCH_SECONDS=5 npm run bench:e2e
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { repoRoot } from './lib/bench-require';
+import { installExitHandlers, runCleanup, startWatchdog } from './lib/cleanup';
+import { BenchConfig, SystemKey, loadConfig } from './lib/config';
+import { DeliveryRouter, PhaseRecorder } from './lib/recorder';
+import { buildRows, formatTable, PhaseRun, SystemRun } from './lib/report';
+import { RunningSystem, snapshot, usageBetween } from './lib/system';
+import { drain, fixedRatePhase, maxThroughputPhase, settle } from './lib/workload';
+import { startOurs } from './systems/ours';
+import { startSocketIo } from './systems/socketio';
+import { startBareUws } from './systems/uws';
+
+const starters: Record<SystemKey, (cfg: BenchConfig, router: DeliveryRouter) => Promise<RunningSystem>> = {
+  socketio: startSocketIo,
+  ours: startOurs,
+  uws: startBareUws,
+};
+
+const log = (msg: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+
+async function runPhase(
+  name: 'max' | 'rate',
+  sys: RunningSystem,
+  router: DeliveryRouter,
+  cfg: BenchConfig,
+  gStart: number,
+  isSender: Uint8Array,
+): Promise<PhaseRun> {
+  const rec = new PhaseRecorder(name, gStart, cfg.clients, isSender);
+  router.add(rec);
+  const senders = sys.clients.slice(0, cfg.senders);
+  const before = snapshot(sys.procs);
+  if (name === 'max') await maxThroughputPhase(senders, rec, cfg);
+  else await fixedRatePhase(senders, rec, cfg);
+  const after = snapshot(sys.procs);
+  const drained = await drain(rec, cfg, cfg.clients);
+  const result = rec.result();
+  log(
+    `${sys.label} ${name}: ${result.acksPerSecond} acks/s, ${result.deliveriesPerSecond} deliveries/s, ` +
+      `ack p99 ${result.ackLatency.p99Ms} ms, deliver p99 ${result.deliverLatency.p99Ms} ms, ` +
+      `lost ${drained.loss.lost}, dup ${result.duplicates}, drain ${drained.ended}`,
+  );
+  return { result, drain: drained, usage: usageBetween(sys.procs, before, after) };
+}
+
+async function runSystem(key: SystemKey, cfg: BenchConfig): Promise<SystemRun> {
+  const router = new DeliveryRouter(cfg.clients);
+  log(`${key}: starting`);
+  const sys = await starters[key](cfg, router);
+  try {
+    log(`${sys.label}: ${sys.clients.length} clients connected and joined in ${sys.setup.seconds} s`);
+    await settle();
+    const isSender = new Uint8Array(cfg.clients);
+    isSender.fill(1, 0, cfg.senders);
+    const max = await runPhase('max', sys, router, cfg, 0, isSender);
+    const rate = await runPhase('rate', sys, router, cfg, max.result.sends, isSender);
+    const trouble = { closes: 0, closeCodes: {} as Record<string, number>, errorEvents: {} as Record<string, number>, badFrames: 0 };
+    for (const c of sys.clients) {
+      trouble.closes += c.trouble.closes;
+      trouble.badFrames += c.trouble.badFrames;
+      for (const [k, v] of Object.entries(c.trouble.closeCodes)) trouble.closeCodes[k] = (trouble.closeCodes[k] ?? 0) + v;
+      for (const [k, v] of Object.entries(c.trouble.errorEvents)) trouble.errorEvents[k] = (trouble.errorEvents[k] ?? 0) + v;
+    }
+    return {
+      key,
+      label: sys.label,
+      notes: sys.notes,
+      setup: sys.setup,
+      max,
+      rate,
+      clientTrouble: trouble,
+      strayDeliveries: router.strayDeliveries,
+    };
+  } finally {
+    await sys.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  installExitHandlers();
+  const cfg = loadConfig();
+  startWatchdog(cfg.timeoutSeconds);
+  const started = new Date();
+  const t0 = performance.now();
+  log(
+    `e2e bench: ${cfg.systems.join(', ')}; ${cfg.clients} members, ${cfg.senders} senders, ${cfg.textBytes} B, ` +
+      `window ${cfg.window}, ${cfg.seconds} s per phase, rate ${cfg.rate}/s, parse ${cfg.parse}`,
+  );
+  const runs: Record<string, SystemRun | undefined> = {};
+  const failures: Record<string, string> = {};
+  for (const key of cfg.systems) {
+    try {
+      runs[key] = await runSystem(key, cfg);
+    } catch (err) {
+      failures[key] = (err as Error).stack ?? String(err);
+      log(`${key}: FAILED: ${(err as Error).message}`);
+    }
+  }
+
+  const rows = buildRows(runs);
+  const table = formatTable(rows, runs.uws !== undefined);
+  const date = started.toISOString().slice(0, 10);
+  const out = cfg.out ?? join(repoRoot(), 'bench', 'results', `e2e-${date}.json`);
+  mkdirSync(join(out, '..'), { recursive: true });
+  const report = {
+    bench: 'e2e',
+    startedAt: started.toISOString(),
+    durationSeconds: Math.round(performance.now() - t0) / 1000,
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    cpuCount: cpus().length,
+    cpuModel: cpus()[0]?.model ?? null,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    config: cfg,
+    systems: runs,
+    failures,
+    table: rows,
+  };
+  writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+  console.log('\n' + table + '\n');
+  log(`wrote ${out}`);
+  await runCleanup();
+  // A system that could not be set up or run (an exception) fails the run; lost messages or
+  // missed targets are results, reported in the table and the JSON, not failures.
+  const anyFailed = Object.keys(failures).length > 0;
+  if (anyFailed) log(`systems that failed: ${Object.keys(failures).join(', ')}`);
+  process.exit(anyFailed ? 1 : 0);
+}
+
+main().catch(async (err) => {
+  console.error(err);
+  await runCleanup(4000);
+  process.exit(1);
+});

@@ -1,0 +1,115 @@
+/** The side-by-side table (measure | baseline | ours | ratio | ceiling | target) and its checks. */
+import type { PhaseResult } from './recorder';
+import type { ProcUsage, SetupReport } from './system';
+import type { DrainReport } from './workload';
+
+export interface PhaseRun {
+  result: PhaseResult;
+  drain: DrainReport;
+  usage: ProcUsage;
+}
+
+export interface SystemRun {
+  key: string;
+  label: string;
+  notes: string[];
+  setup: SetupReport;
+  max: PhaseRun;
+  rate: PhaseRun;
+  clientTrouble: { closes: number; closeCodes: Record<string, number>; errorEvents: Record<string, number>; badFrames: number };
+  strayDeliveries: number;
+}
+
+export interface Row {
+  measure: string;
+  baseline: number | string | null;
+  ours: number | string | null;
+  ratio: number | null;
+  ceiling: number | string | null;
+  target: string;
+  /** Whether ours meets the target, when there is one and ours ran. */
+  met: boolean | null;
+}
+
+type Pick = (s: SystemRun) => number | string | null;
+
+const ms = (v: number | null | undefined) => (v == null ? null : Math.round(v * 100) / 100);
+const lossDup = (p: PhaseRun) => `${p.drain.loss.lost} / ${p.result.duplicates}`;
+const mb = (kb: number | null) => (kb == null ? null : Math.round(kb / 102.4) / 10);
+
+export function buildRows(runs: Record<string, SystemRun | undefined>): Row[] {
+  const b = runs.socketio;
+  const o = runs.ours;
+  const c = runs.uws;
+  const rows: Row[] = [];
+  const num = (v: number | string | null) => (typeof v === 'number' ? v : null);
+  const add = (measure: string, pick: Pick, target = '', check?: (ours: number | string | null, run: SystemRun) => boolean) => {
+    const vb = b ? pick(b) : null;
+    const vo = o ? pick(o) : null;
+    const vc = c ? pick(c) : null;
+    const nb = num(vb);
+    const no = num(vo);
+    rows.push({
+      measure,
+      baseline: vb,
+      ours: vo,
+      ratio: nb && no != null ? Math.round((no / nb) * 100) / 100 : null,
+      ceiling: vc,
+      target,
+      met: check && o ? check(vo, o) : null,
+    });
+  };
+  const oursDeliveries = o?.max.result.deliveriesPerSecond ?? 0;
+  add('max: deliveries/s (190 receivers)', (s) => Math.round(s.max.result.deliveriesPerSecond), '≥ 2× baseline, ≥ 70% of ceiling, durable', () => {
+    const okBase = !b || oursDeliveries >= 2 * b.max.result.deliveriesPerSecond;
+    const okCeil = !c || oursDeliveries >= 0.7 * c.max.result.deliveriesPerSecond;
+    return okBase && okCeil && o!.max.drain.loss.lost === 0;
+  });
+  add('max: deliveries/s (all 200 members)', (s) => Math.round(s.max.result.deliveriesPerSecondAllMembers));
+  add('max: acked sends/s', (s) => Math.round(s.max.result.acksPerSecond));
+  add('max: ack p50 ms', (s) => ms(s.max.result.ackLatency.p50Ms));
+  add('max: ack p99 ms', (s) => ms(s.max.result.ackLatency.p99Ms));
+  add('max: send→deliver p99 ms', (s) => ms(s.max.result.deliverLatency.p99Ms));
+  add('max: lost / dup deliveries', (s) => lossDup(s.max), '0 / 0', (_, s) => s.max.drain.loss.lost === 0 && s.max.result.duplicates === 0);
+  add('max: send errors / unacked', (s) => `${sum(s.max.result.ackErrors)} / ${s.max.result.acksPending}`);
+  add('rate: acked sends/s', (s) => Math.round(s.rate.result.acksPerSecond));
+  add('rate: deliveries/s (190 receivers)', (s) => Math.round(s.rate.result.deliveriesPerSecond));
+  add('rate: ack p50 ms', (s) => ms(s.rate.result.ackLatency.p50Ms));
+  add('rate: ack p95 ms', (s) => ms(s.rate.result.ackLatency.p95Ms));
+  add('rate: ack p99 ms', (s) => ms(s.rate.result.ackLatency.p99Ms), '≤ 20 ms, after COMMIT', (v) => typeof v === 'number' && v <= 20);
+  add('rate: send→deliver p50 ms', (s) => ms(s.rate.result.deliverLatency.p50Ms));
+  add('rate: send→deliver p95 ms', (s) => ms(s.rate.result.deliverLatency.p95Ms));
+  add('rate: send→deliver p99 ms', (s) => ms(s.rate.result.deliverLatency.p99Ms), '≤ 25 ms', (v) => typeof v === 'number' && v <= 25);
+  add('rate: lost / dup deliveries', (s) => lossDup(s.rate), '0 / 0', (_, s) => s.rate.drain.loss.lost === 0 && s.rate.result.duplicates === 0);
+  add('rate: send errors / unacked', (s) => `${sum(s.rate.result.ackErrors)} / ${s.rate.result.acksPending}`);
+  add('out-of-seq-order deliveries', (s) => s.max.result.outOfOrder + s.rate.result.outOfOrder, '0', (v) => v === 0);
+  add('gateway RSS MB, end of max (max/server)', (s) => mb(s.max.usage.maxServerRssKb));
+  add('gateway RSS MB, end of rate (max/server)', (s) => mb(s.rate.usage.maxServerRssKb));
+  add('RSS KB per connection (rough, 100/server)', (s) => s.setup.rssPerConnectionKb, '≤ 2 KB (50k idle sockets)', (v) => typeof v === 'number' && v <= 2);
+  add('max: server CPU % (all processes)', (s) => s.max.usage.serverCpuPercentTotal);
+  add('max: client process CPU %', (s) => s.max.usage.clientCpuPercent);
+  add('rate: server CPU % (all processes)', (s) => s.rate.usage.serverCpuPercentTotal);
+  add('socket closes / error events', (s) => `${s.clientTrouble.closes} / ${sum(s.clientTrouble.errorEvents)}`, '0 / 0', (_, s) => s.clientTrouble.closes === 0);
+  return rows;
+}
+
+function sum(r: Record<string, number>): number {
+  return Object.values(r).reduce((a, v) => a + v, 0);
+}
+
+export function formatTable(rows: Row[], ranCeiling: boolean): string {
+  const head = ['measure', 'socket.io+adapter', 'ours', 'ours/baseline', ...(ranCeiling ? ['bare uWS'] : []), 'target', 'ours meets'];
+  const cell = (v: unknown) => (v == null ? '—' : String(v));
+  const body = rows.map((r) => [
+    r.measure,
+    cell(r.baseline),
+    cell(r.ours),
+    r.ratio == null ? '—' : `${r.ratio}×`,
+    ...(ranCeiling ? [cell(r.ceiling)] : []),
+    r.target || '',
+    r.met == null ? '' : r.met ? 'yes' : 'NO',
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+  const line = (cols: string[]) => '| ' + cols.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
+  return [line(head), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...body.map(line)].join('\n');
+}

@@ -1,0 +1,154 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+
+/**
+ * Starts the apps as separate processes from the build (dist/), the way containers run
+ * them, for end-to-end tests and benchmarks. Every process gets its own free port and logs
+ * to a buffer that is printed when it dies unexpectedly.
+ */
+export interface StackOptions {
+  redisUrl: string;
+  /** PostgreSQL URL; absent: each process would open its own PGlite, so pass one for multi-process stacks. */
+  databaseUrl?: string;
+  gateways?: number;
+  messages?: number;
+  env?: Record<string, string>;
+}
+
+export interface StackProcess {
+  name: string;
+  pid: number;
+  port: number;
+  child: ChildProcess;
+  kill(signal?: NodeJS.Signals): void;
+  exited: Promise<number | null>;
+  logs(): string;
+}
+
+export interface Stack {
+  apiUrl: string;
+  gatewayUrls: string[];
+  processes: StackProcess[];
+  /** Starts one more process of an app (e.g. a replacement messages instance). */
+  add(app: 'gateway' | 'messages', env?: Record<string, string>): Promise<StackProcess>;
+  stop(): Promise<void>;
+}
+
+/** The repository root, whether this runs from source (jest) or from dist/. */
+function repoRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'nest-cli.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('repository root not found');
+    dir = up;
+  }
+  return dir;
+}
+
+const ROOT = repoRoot();
+const ENTRY = {
+  api: 'dist/apps/api/src/main.js',
+  gateway: 'dist/apps/gateway/src/main.js',
+  messages: 'dist/apps/messages/src/main.js',
+} as const;
+const PORT_VAR = { api: 'API_PORT', gateway: 'GATEWAY_PORT', messages: 'MESSAGES_PORT' } as const;
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const processes: StackProcess[] = [];
+  let counter = 0;
+  const baseEnv: Record<string, string> = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.STACK_LOG_LEVEL ?? 'warn',
+    HOST: '127.0.0.1',
+    REDIS_URL: options.redisUrl,
+    ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
+    JWT_SECRET: 'stack-secret-for-tests-and-benchmarks',
+    ...options.env,
+  };
+
+  const launch = async (app: keyof typeof ENTRY, env: Record<string, string> = {}): Promise<StackProcess> => {
+    const port = await freePort();
+    const name = `${app}-${++counter}`;
+    const child = spawn(process.execPath, [join(ROOT, ENTRY[app])], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...baseEnv, [PORT_VAR[app]]: String(port), GATEWAY_ID: name, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let log = '';
+    const keep = (chunk: Buffer) => (log = (log + chunk.toString()).slice(-20_000));
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const proc: StackProcess = {
+      name,
+      pid: child.pid!,
+      port,
+      child,
+      exited,
+      kill: (signal = 'SIGTERM') => child.kill(signal),
+      logs: () => log,
+    };
+    processes.push(proc);
+    await waitReady(proc);
+    return proc;
+  };
+
+  try {
+    const api = await launch('api');
+    for (let i = 0; i < (options.messages ?? 1); i++) await launch('messages');
+    const gateways = await Promise.all(Array.from({ length: options.gateways ?? 2 }, () => launch('gateway')));
+    return {
+      apiUrl: `http://127.0.0.1:${api.port}`,
+      gatewayUrls: gateways.map((g) => `ws://127.0.0.1:${g.port}/ws`),
+      processes,
+      add: (app, env) => launch(app, env),
+      stop: () => stopAll(processes),
+    };
+  } catch (err) {
+    await stopAll(processes);
+    throw err;
+  }
+}
+
+/** Polls /readyz until 200; fails fast with the process's log if it exits first. */
+async function waitReady(proc: StackProcess, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void proc.exited.then(() => (exited = true));
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`${proc.name} exited during start:\n${proc.logs()}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${proc.port}/readyz`);
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${proc.name} not ready after ${timeoutMs} ms:\n${proc.logs()}`);
+}
+
+async function stopAll(processes: StackProcess[]): Promise<void> {
+  await Promise.all(
+    processes.map(async (p) => {
+      if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+      p.kill('SIGTERM');
+      const timer = setTimeout(() => p.kill('SIGKILL'), 5000);
+      await p.exited;
+      clearTimeout(timer);
+    }),
+  );
+}

@@ -1,0 +1,36 @@
+import { User } from '@chat/protocol';
+
+/** What the gateway keeps per connection. Kept small: 50,000 of these live on one gateway. */
+export interface ConnectionData {
+  id: string;
+  /** Set once the token is verified. */
+  user?: User;
+  openedAt: number;
+  /** Subscribed to the user's rooms and greeted with `hello`: frames are processed. */
+  ready: boolean;
+  closed: boolean;
+  /** Rooms this socket is subscribed to (uWS topics of the same name). */
+  rooms: string[];
+  /** Frames that arrived before `hello`, processed in order right after it. */
+  queued?: string[];
+  /** Set in the upgrade when the query token was bad: the socket is closed 4001 on open. */
+  rejected?: string;
+}
+
+/**
+ * The part of a uWebSockets.js WebSocket the gateway logic uses, named as uWS names it so a
+ * uWS socket is passed as is (no wrapper object per connection); tests pass fakes.
+ */
+export interface ClientSocket {
+  getUserData(): ConnectionData;
+  /** Returns 1 sent, 0 buffered (backpressure), 2 dropped (over the limit). */
+  send(message: string): number;
+  subscribe(topic: string): boolean;
+  unsubscribe(topic: string): boolean;
+  end(code?: number, reason?: string): void;
+}
+
+/** Local fan-out: one call hands a pre-serialized frame to every subscribed socket. */
+export interface TopicHub {
+  publish(topic: string, message: string): void;
+}

@@ -1,0 +1,59 @@
+import { decodeDelivery, DeliveryHeader, InternalOp } from '@chat/protocol';
+import { ClientSocket } from './client-socket';
+import { ConnectionRegistry } from './connection-registry';
+import { Forwarder } from './forwarder';
+import { GatewayMetrics } from './gateway.metrics';
+import { RoomSubscriptions } from './room-subscriptions';
+import { SessionOpener } from './session-opener';
+
+/**
+ * Applies what services publish for this gateway's connections: `gw:{id}` targets one
+ * connection, `user:{id}` every connection of a user. A delivery may carry a frame (sent
+ * byte for byte) and controls: subscribe to rooms (then catch up on seq > after, so the
+ * moment between the service's snapshot and our subscription loses nothing), unsubscribe,
+ * or finish a session bootstrap.
+ */
+export class DeliveryRouter {
+  constructor(
+    private readonly registry: ConnectionRegistry,
+    private readonly rooms: RoomSubscriptions,
+    private readonly sessions: SessionOpener,
+    private readonly forwarder: Forwarder,
+    private readonly metrics: GatewayMetrics,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  toConnection(payload: string): void {
+    const { header, frame } = decodeDelivery(payload);
+    const socket = header.c === undefined ? undefined : this.registry.get(header.c);
+    if (socket) this.apply(socket, header, frame);
+  }
+
+  toUser(userId: string, payload: string): void {
+    const sockets = this.registry.ofUser(userId);
+    if (sockets.length === 0) return;
+    const { header, frame } = decodeDelivery(payload);
+    for (const socket of sockets) this.apply(socket, header, frame);
+  }
+
+  private apply(socket: ClientSocket, header: DeliveryHeader, frame: string): void {
+    const data = socket.getUserData();
+    if (data.closed) return;
+    if (header.sync) this.sessions.enter(socket, header.sync).catch(this.onError);
+    for (const roomId of header.unsub ?? []) this.rooms.leave(socket, roomId);
+    if (frame) {
+      socket.send(frame);
+      this.metrics.deliveries.inc();
+    }
+    for (const { roomId, after } of header.sub ?? []) {
+      this.rooms
+        .join(socket, roomId)
+        .then((joined) => {
+          if (joined && data.user) {
+            return this.forwarder.forwardInternal(InternalOp.CATCHUP, { roomId, after }, roomId, data.user, data.id);
+          }
+        })
+        .catch(this.onError);
+    }
+  }
+}

@@ -1,0 +1,105 @@
+import { TokenService } from '@chat/auth';
+import {
+  ChatError,
+  CloseCode,
+  ErrorBody,
+  ErrorCode,
+  failureFrame,
+  MAX_FRAME_BYTES,
+  parseClientFrame,
+  PONG_FRAME,
+  replyOk,
+} from '@chat/protocol';
+import { ClientSocket } from './client-socket';
+import { Forwarder } from './forwarder';
+import { GatewayMetrics } from './gateway.metrics';
+import { SessionOpener } from './session-opener';
+
+/**
+ * Every frame a client sends lands here. The gateway answers what it can alone (size,
+ * shape, auth, ping) and forwards every other op to its shard's stream. A bad frame gets
+ * BAD_REQUEST and the socket stays open; only an oversized frame or a bad token closes it.
+ */
+export class FrameHandler {
+  constructor(
+    private readonly tokens: TokenService,
+    private readonly sessions: SessionOpener,
+    private readonly forwarder: Forwarder,
+    private readonly maxQueued: number,
+    private readonly metrics: GatewayMetrics,
+  ) {}
+
+  handle(socket: ClientSocket, raw: string, bytes: number): void {
+    const data = socket.getUserData();
+    if (bytes > MAX_FRAME_BYTES) {
+      this.metrics.framesIn.inc({ outcome: 'too_large' });
+      socket.send(failureFrame(undefined, { code: ErrorCode.TOO_LARGE, message: `frame is ${bytes} bytes; the limit is ${MAX_FRAME_BYTES}` }));
+      socket.end(CloseCode.TOO_LARGE, 'frame too large');
+      return;
+    }
+    if (!data.ready) {
+      if (data.queued) return this.queue(socket, raw);
+      return this.authenticate(socket, raw);
+    }
+    const parsed = parseClientFrame(raw);
+    if (!parsed.ok) return this.fail(socket, parsed.ref, parsed.error, 'bad_request');
+    const { frame } = parsed;
+    switch (frame.type) {
+      case 'ping':
+        socket.send(PONG_FRAME);
+        if (frame.ref !== undefined) socket.send(replyOk(frame.ref));
+        this.metrics.framesIn.inc({ outcome: 'ping' });
+        return;
+      case 'auth':
+        return this.fail(socket, frame.ref, { code: ErrorCode.BAD_REQUEST, message: 'already authenticated' }, 'bad_request');
+      default:
+        this.metrics.framesIn.inc({ outcome: 'forwarded' });
+        this.forwarder.forward(frame, raw, data.user!, data.id).catch(() =>
+          this.fail(socket, frame.ref, { code: ErrorCode.UNAVAILABLE, message: 'backend unavailable, retry later' }, 'unavailable'),
+        );
+    }
+  }
+
+  /** A bare connection's first frame must be `auth`; anything else is answered UNAUTHORIZED. */
+  private authenticate(socket: ClientSocket, raw: string): void {
+    const parsed = parseClientFrame(raw);
+    if (!parsed.ok) return this.fail(socket, parsed.ref, parsed.error, 'bad_request');
+    if (parsed.frame.type !== 'auth') {
+      const error = { code: ErrorCode.UNAUTHORIZED, message: 'send {"type":"auth","data":{"token":"…"}} first' };
+      return this.fail(socket, parsed.frame.ref, error, 'unauthorized');
+    }
+    const data = socket.getUserData();
+    data.queued = []; // frames arriving while the token is checked wait for hello
+    this.tokens
+      .verify(parsed.frame.data.token)
+      .then((user) => (data.closed ? undefined : this.sessions.open(socket, user)))
+      .catch((err) => {
+        if (data.closed) return;
+        const reason = err instanceof ChatError ? err.message : 'authentication failed';
+        socket.end(CloseCode.UNAUTHORIZED, reason.slice(0, 120));
+      });
+  }
+
+  private queue(socket: ClientSocket, raw: string): void {
+    const queued = socket.getUserData().queued!;
+    if (queued.length >= this.maxQueued) {
+      const ref = parseClientFrame(raw);
+      const error = { code: ErrorCode.RATE_LIMITED, message: 'too many frames before hello', retryAfterMs: 1000 };
+      return this.fail(socket, ref.ok ? ref.frame.ref : ref.ref, error, 'rate_limited');
+    }
+    queued.push(raw);
+  }
+
+  /** Runs the frames that arrived before hello, in order. */
+  drainQueue(socket: ClientSocket): void {
+    const data = socket.getUserData();
+    const queued = data.queued ?? [];
+    data.queued = undefined;
+    for (const raw of queued) this.handle(socket, raw, Buffer.byteLength(raw));
+  }
+
+  private fail(socket: ClientSocket, ref: string | undefined, error: ErrorBody, outcome: string): void {
+    this.metrics.framesIn.inc({ outcome });
+    if (!socket.getUserData().closed) socket.send(failureFrame(ref, error));
+  }
+}

@@ -1,0 +1,3 @@
+export * from './client-socket';
+export * from './gateway';
+export * from './gateway.metrics';

@@ -1,0 +1,48 @@
+import { ClientSocket } from './client-socket';
+import { RefCountedSubscriptions } from './ref-counted-subscriptions';
+
+/**
+ * Which local sockets hear which rooms. A socket joins the uWS topic of a room only after
+ * this gateway's SSUBSCRIBE to the room's channel is confirmed, so whatever is published
+ * from then on reaches it; the caller covers the moment before with a seq catch-up.
+ */
+export class RoomSubscriptions {
+  constructor(private readonly channels: RefCountedSubscriptions) {}
+
+  get channelCount(): number {
+    return this.channels.size;
+  }
+
+  /** True when the socket was newly subscribed (false: already was, or closed meanwhile). */
+  async join(socket: ClientSocket, roomId: string): Promise<boolean> {
+    const data = socket.getUserData();
+    if (data.closed || data.rooms.includes(roomId)) return false;
+    // Claimed before the await so a close in between releases exactly what was acquired.
+    data.rooms.push(roomId);
+    try {
+      await this.channels.acquire(roomId);
+    } catch (err) {
+      data.rooms = data.rooms.filter((r) => r !== roomId);
+      this.channels.release(roomId);
+      throw err;
+    }
+    if (data.closed || !data.rooms.includes(roomId)) return false;
+    socket.subscribe(roomId);
+    return true;
+  }
+
+  leave(socket: ClientSocket, roomId: string): void {
+    const data = socket.getUserData();
+    if (!data.rooms.includes(roomId)) return;
+    data.rooms = data.rooms.filter((r) => r !== roomId);
+    if (!data.closed) socket.unsubscribe(roomId);
+    this.channels.release(roomId);
+  }
+
+  /** On close: uWS drops the topics itself; we drop our channel references. */
+  releaseAll(socket: ClientSocket): void {
+    const data = socket.getUserData();
+    for (const roomId of data.rooms) this.channels.release(roomId);
+    data.rooms = [];
+  }
+}

@@ -1,0 +1,95 @@
+import {
+  ChatError,
+  ErrorCode,
+  eventFrameRaw,
+  OpDataOf,
+  roomOfMessageId,
+  ServerEvent,
+} from '@chat/protocol';
+import { AppendOutcome, MessageDraft, MessageRepository } from '@chat/store';
+import { MembershipCache } from '../membership-cache';
+import { MessagingMetrics } from '../messaging.metrics';
+import { OpContext } from '../op-context';
+import { requireMember } from '../room-access';
+import { isTransientError } from '../transient-error';
+
+export interface SendItem {
+  ctx: OpContext;
+  data: OpDataOf<'message.send'>;
+}
+
+/**
+ * `message.send`, a run of them at a time: permission checks from the membership cache,
+ * then ONE transaction for all accepted sends (seqs reserved per room, one multi-row
+ * INSERT), then replies and `message.created` events, serialized once each. A send whose
+ * (author, clientMsgId) exists gets the first message back and creates nothing; its event
+ * is published again only when the entry itself is a redelivery (its first run committed
+ * but never published).
+ */
+export class MessageSendHandler {
+  constructor(
+    private readonly messages: MessageRepository,
+    private readonly cache: MembershipCache,
+    private readonly metrics: MessagingMetrics,
+  ) {}
+
+  async handleBatch(items: SendItem[]): Promise<void> {
+    const accepted: SendItem[] = [];
+    for (const item of items) {
+      try {
+        await this.check(item);
+        accepted.push(item);
+      } catch (err) {
+        if (!(err instanceof ChatError)) throw err;
+        item.ctx.out.replyError(item.ctx.env, item.ctx.ref, err.toBody());
+      }
+    }
+    if (accepted.length === 0) return;
+    let outcomes: AppendOutcome[];
+    try {
+      outcomes = await this.messages.appendBatch(accepted.map(toDraft));
+    } catch (err) {
+      if (isTransientError(err) || accepted.length === 1) throw err;
+      // One bad draft must not fail its neighbours: retry them one by one.
+      for (const item of accepted) await this.handleOne(item);
+      return;
+    }
+    accepted.forEach((item, i) => this.publish(item, outcomes[i]));
+    this.metrics.batchSize.observe(accepted.length);
+  }
+
+  private async handleOne(item: SendItem): Promise<void> {
+    try {
+      const [outcome] = await this.messages.appendBatch([toDraft(item)]);
+      this.publish(item, outcome);
+    } catch (err) {
+      if (isTransientError(err)) throw err;
+      item.ctx.out.replyError(item.ctx.env, item.ctx.ref, { code: ErrorCode.INTERNAL, message: 'message could not be stored' });
+    }
+  }
+
+  private async check({ ctx, data }: SendItem): Promise<void> {
+    await requireMember(this.cache, data.roomId, ctx.user.id);
+    if (data.replyTo !== undefined && roomOfMessageId(data.replyTo) !== data.roomId) {
+      throw new ChatError(ErrorCode.BAD_REQUEST, `replyTo ${data.replyTo} is not a message of room ${data.roomId}`);
+    }
+  }
+
+  private publish({ ctx }: SendItem, { message, created }: AppendOutcome): void {
+    const json = JSON.stringify(message);
+    ctx.out.replyOk(ctx.env, ctx.ref, `{"message":${json}}`);
+    if (created || ctx.redelivered) ctx.out.toRoom(message.roomId, eventFrameRaw(ServerEvent.MESSAGE_CREATED, json));
+    if (created) this.metrics.messagesStored.inc();
+  }
+}
+
+function toDraft({ ctx, data }: SendItem): MessageDraft {
+  return {
+    roomId: data.roomId,
+    authorId: ctx.user.id,
+    authorName: ctx.user.username,
+    text: data.text,
+    clientMsgId: data.clientMsgId,
+    replyTo: data.replyTo,
+  };
+}

@@ -1,0 +1,111 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
+import { Config } from '@chat/config';
+import { Logger, Readiness } from '@chat/observability';
+import { InternalOp } from '@chat/protocol';
+import { createRedis, Groups, Keys, shardOf, ShardLease, StreamConsumer } from '@chat/redis';
+import { Database, MessageRepository, RoomRepository } from '@chat/store';
+import { BatchProcessor, OpHandlers } from './batch-processor';
+import { CatchupHandler } from './handlers/catchup.handler';
+import { MessageHistoryHandler } from './handlers/message-history.handler';
+import { MessageSendHandler } from './handlers/message-send.handler';
+import { ResumeHandler } from './handlers/resume.handler';
+import { RoomCreateHandler } from './handlers/room-create.handler';
+import { RoomJoinHandler } from './handlers/room-join.handler';
+import { RoomLeaveHandler } from './handlers/room-leave.handler';
+import { RoomListHandler } from './handlers/room-list.handler';
+import { RoomMembersHandler } from './handlers/room-members.handler';
+import { SessionSyncHandler } from './handlers/session-sync.handler';
+import { MemberList } from './member-list';
+import { MembershipCache } from './membership-cache';
+import { MessagingMetrics } from './messaging.metrics';
+import { RedisPresenceReader } from './presence-reader';
+import { ShardOwnership } from './shard-ownership';
+import { ShardWorker } from './shard-worker';
+
+/**
+ * The messages service: owns shards, consumes their streams, applies ops to PostgreSQL and
+ * publishes the results. This is the composition root; the Nest app only starts and stops it.
+ */
+export class MessagesService {
+  readonly instanceId = `msg-${hostname().slice(0, 24)}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  private readonly control: Redis;
+  private readonly ownership: ShardOwnership;
+  private readonly workerConnections = new Set<Redis>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly db: Database,
+    private readonly logger: Logger,
+  ) {
+    const metrics = MessagingMetrics.get();
+    this.control = createRedis(config.redis.url, `${this.instanceId}:control`);
+    this.control.on('error', (err) => logger.warn({ err: err.message }, 'redis control connection error'));
+
+    const rooms = new RoomRepository(db);
+    const messages = new MessageRepository(db);
+    const cache = new MembershipCache(rooms);
+    const memberList = new MemberList(rooms, new RedisPresenceReader(this.control));
+    const limit = config.messages.resumeLimit;
+    const handlers: OpHandlers = {
+      'room.create': new RoomCreateHandler(rooms),
+      'room.list': new RoomListHandler(rooms),
+      'room.join': new RoomJoinHandler(rooms, messages, cache, memberList),
+      'room.leave': new RoomLeaveHandler(rooms, cache),
+      'room.members': new RoomMembersHandler(cache, memberList),
+      'message.history': new MessageHistoryHandler(messages, cache),
+      resume: new ResumeHandler(rooms, messages, limit),
+      [InternalOp.CATCHUP]: new CatchupHandler(messages, cache, limit),
+      [InternalOp.SESSION_SYNC]: new SessionSyncHandler(rooms),
+    };
+    const processor = new BatchProcessor(handlers, new MessageSendHandler(messages, cache, metrics), metrics, logger);
+
+    this.ownership = new ShardOwnership(
+      this.control,
+      new ShardLease(this.control, this.instanceId, config.messages.leaseTtlMs),
+      { shards: config.shards, instanceId: this.instanceId, leaseTtlMs: config.messages.leaseTtlMs },
+      (shard) => this.startWorker(shard, processor, metrics),
+      (shard) => cache.forget((roomId) => shardOf(roomId, config.shards) === shard),
+      metrics,
+      logger,
+    );
+  }
+
+  get ownedShards(): number[] {
+    return this.ownership.shards;
+  }
+
+  readiness(readiness: Readiness): Readiness {
+    return readiness
+      .add('redis', async () => (await this.control.ping()) === 'PONG')
+      .add('database', async () => (await this.db.query('SELECT 1')).length === 1);
+  }
+
+  async start(): Promise<void> {
+    await this.ownership.start();
+    this.logger.info({ instance: this.instanceId, shards: this.ownership.shards }, 'messages service started');
+  }
+
+  async stop(): Promise<void> {
+    await this.ownership.stop();
+    for (const c of this.workerConnections) c.disconnect();
+    this.control.disconnect();
+  }
+
+  private startWorker(shard: number, processor: BatchProcessor, metrics: MessagingMetrics) {
+    const redis = createRedis(this.config.redis.url, `${this.instanceId}:shard-${shard}`);
+    redis.on('error', (err) => this.logger.warn({ err: err.message, shard }, 'redis shard connection error'));
+    this.workerConnections.add(redis);
+    const consumer = new StreamConsumer(redis, Keys.inStream(shard), Groups.messages, this.instanceId);
+    const worker = new ShardWorker(shard, redis, consumer, processor, { batchSize: this.config.messages.batchSize, blockMs: 1000 }, metrics, this.logger);
+    worker.start();
+    return {
+      stop: async () => {
+        await worker.stop();
+        this.workerConnections.delete(redis);
+        redis.disconnect();
+      },
+    };
+  }
+}

@@ -1,0 +1,20 @@
+import Redis from 'ioredis';
+import { PresenceStatus } from '@chat/protocol';
+import { Keys } from '@chat/redis';
+
+/** Reads users' presence for member lists. The presence service writes the keys. */
+export interface PresenceReader {
+  statuses(userIds: string[]): Promise<Map<string, PresenceStatus>>;
+}
+
+export class RedisPresenceReader implements PresenceReader {
+  constructor(private readonly redis: Redis) {}
+
+  async statuses(userIds: string[]): Promise<Map<string, PresenceStatus>> {
+    const result = new Map<string, PresenceStatus>();
+    if (userIds.length === 0) return result;
+    const values = await this.redis.mget(userIds.map(Keys.presence));
+    userIds.forEach((id, i) => result.set(id, (PresenceStatus.safeParse(values[i]).data ?? 'offline') as PresenceStatus));
+    return result;
+  }
+}

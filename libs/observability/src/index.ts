@@ -1,0 +1,6 @@
+export * from './logger';
+export * from './metrics';
+export * from './observability.module';
+export * from './pino-nest.logger';
+export * from './readiness';
+export * from './run-main';

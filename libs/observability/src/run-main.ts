@@ -1,0 +1,52 @@
+import { Config, ConfigError, loadConfig } from '@chat/config';
+import { createLogger, Logger } from './logger';
+import { enableDefaultMetrics } from './metrics';
+
+export interface Running {
+  close(): Promise<void>;
+}
+
+/**
+ * The standalone entry of an app (what a container runs): parse config once, log as JSON,
+ * start, and on SIGTERM/SIGINT close gracefully (a second signal exits at once).
+ * A bad configuration prints every problem and exits 1.
+ */
+export function runMain(app: string, start: (config: Config, logger: Logger) => Promise<Running>): void {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${app}: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger(app, config.logLevel);
+  enableDefaultMetrics();
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
+
+  start(config, logger).then(
+    (running) => {
+      let closing = false;
+      const shutdown = (signal: string) => {
+        if (closing) process.exit(1);
+        closing = true;
+        logger.info({ signal }, 'shutting down');
+        running.close().then(
+          () => process.exit(0),
+          (err) => {
+            logger.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => shutdown('SIGTERM'));
+      process.on('SIGINT', () => shutdown('SIGINT'));
+    },
+    (err) => {
+      logger.fatal({ err }, 'failed to start');
+      process.exit(1);
+    },
+  );
+}
