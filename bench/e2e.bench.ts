@@ -24,13 +24,13 @@ import { DeliveryRouter, PhaseRecorder } from './lib/recorder';
 import { buildRows, formatTable, PhaseRun, SystemRun } from './lib/report';
 import { RunningSystem, snapshot, usageBetween } from './lib/system';
 import { drain, fixedRatePhase, maxThroughputPhase, settle } from './lib/workload';
-import { startOurs } from './systems/ours';
 import { startSocketIo } from './systems/socketio';
 import { startBareUws } from './systems/uws';
 
 const starters: Record<SystemKey, (cfg: BenchConfig, router: DeliveryRouter) => Promise<RunningSystem>> = {
   socketio: startSocketIo,
-  ours: startOurs,
+  // Loaded lazily so that a stack that does not build or start fails only its own column.
+  ours: async (cfg, router) => (await import('./systems/ours.js')).startOurs(cfg, router),
   uws: startBareUws,
 };
 
@@ -88,6 +88,7 @@ async function runSystem(key: SystemKey, cfg: BenchConfig): Promise<SystemRun> {
       rate,
       clientTrouble: trouble,
       strayDeliveries: router.strayDeliveries,
+      serverLogs: sys.logs?.(),
     };
   } finally {
     await sys.stop();

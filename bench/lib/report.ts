@@ -18,6 +18,8 @@ export interface SystemRun {
   rate: PhaseRun;
   clientTrouble: { closes: number; closeCodes: Record<string, number>; errorEvents: Record<string, number>; badFrames: number };
   strayDeliveries: number;
+  /** Tail of the server processes' logs (ours), for diagnosing errors. */
+  serverLogs?: Record<string, string>;
 }
 
 export interface Row {
@@ -89,6 +91,7 @@ export function buildRows(runs: Record<string, SystemRun | undefined>): Row[] {
   add('max: server CPU % (all processes)', (s) => s.max.usage.serverCpuPercentTotal);
   add('max: client process CPU %', (s) => s.max.usage.clientCpuPercent);
   add('rate: server CPU % (all processes)', (s) => s.rate.usage.serverCpuPercentTotal);
+  add('connect attempts failed before hello (retried)', (s) => sum(s.setup.connectFailures), '0', (v) => v === 0);
   add('socket closes / error events', (s) => `${s.clientTrouble.closes} / ${sum(s.clientTrouble.errorEvents)}`, '0 / 0', (_, s) => s.clientTrouble.closes === 0);
   return rows;
 }

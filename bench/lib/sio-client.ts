@@ -73,7 +73,7 @@ export class SioBenchClient implements BenchClient {
     );
   }
 
-  send(g: number, text: string, clientMsgId: string, cb: AckCallback): void {
+  send(_g: number, text: string, clientMsgId: string, cb: AckCallback): void {
     this.socket!.emit('message.send', { roomId: this.roomId, text, clientMsgId }, (res: { ok?: boolean; error?: { code?: string } }) =>
       cb(res?.ok === true, res?.error?.code),
     );

@@ -17,6 +17,14 @@ export interface SetupReport {
   rssPerConnectionKb: number | null;
   serverRssBeforeKb: Record<string, number | null>;
   serverRssConnectedKb: Record<string, number | null>;
+  /** Connection attempts that failed before hello (each retried, up to 3 tries), by reason. */
+  connectFailures: Record<string, number>;
+}
+
+export function countFailures(lists: readonly string[][]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const list of lists) for (const why of list) out[why] = (out[why] ?? 0) + 1;
+  return out;
 }
 
 export interface RunningSystem {
@@ -26,6 +34,8 @@ export interface RunningSystem {
   procs: ServerProc[];
   setup: SetupReport;
   notes: string[];
+  /** Tail of each server process's own log, when the system keeps one (ours: devstack). */
+  logs?(): Record<string, string>;
   stop(): Promise<void>;
 }
 

@@ -24,6 +24,8 @@ export class WsBenchClient implements BenchClient {
   readonly trouble: ClientTrouble = newTrouble();
   roomId = '';
   hello: any = null;
+  /** Why earlier connection attempts failed (the last one succeeded unless connect threw). */
+  readonly connectFailures: string[] = [];
   private ws: WebSocket | null = null;
   private readonly pending = new Map<string, (f: Frame) => void>();
   private refSeq = 0;
@@ -36,8 +38,20 @@ export class WsBenchClient implements BenchClient {
     private readonly parse: ParseMode,
   ) {}
 
-  /** Opens the socket and resolves with the `hello` data. */
-  connect(timeoutMs: number): Promise<any> {
+  /** Opens the socket and resolves with the `hello` data; up to `attempts` tries, failures kept. */
+  async connect(timeoutMs: number, attempts = 1): Promise<any> {
+    for (let i = 1; ; i++) {
+      try {
+        return await this.connectOnce(timeoutMs);
+      } catch (err) {
+        this.connectFailures.push((err as Error).message.replace(/^client \d+: /, ''));
+        if (i >= attempts) throw err;
+        await new Promise((r) => setTimeout(r, 100 * i));
+      }
+    }
+  }
+
+  private connectOnce(timeoutMs: number): Promise<any> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(this.url, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
       this.ws = ws;
@@ -61,7 +75,8 @@ export class WsBenchClient implements BenchClient {
       });
       ws.on('error', (err) => fail(err));
       ws.on('close', (code, reason) => {
-        fail(new Error(`client ${this.index}: closed ${code} ${reason.toString()} before hello`));
+        if (!settled) return fail(new Error(`client ${this.index}: closed ${code} ${reason.toString()} before hello`));
+        if (this.ws !== ws) return;
         if (!this.closing) {
           this.trouble.closes++;
           this.trouble.closeCodes[code] = (this.trouble.closeCodes[code] ?? 0) + 1;

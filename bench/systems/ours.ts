@@ -10,7 +10,7 @@ import type { BenchConfig } from '../lib/config';
 import { createTempDatabase, TempDatabase } from '../lib/pg-database';
 import type { DeliveryRouter } from '../lib/recorder';
 import { PrivateRedis, startRedis } from '../lib/redis-server';
-import { RunningSystem, ServerProc, rssOf, rssPerConnection } from '../lib/system';
+import { RunningSystem, ServerProc, countFailures, rssOf, rssPerConnection } from '../lib/system';
 import { WsBenchClient, okData } from '../lib/ws-client';
 
 type Stack = Awaited<ReturnType<typeof startStack>>;
@@ -97,7 +97,7 @@ export async function startOurs(cfg: BenchConfig, router: DeliveryRouter): Promi
       const url = `${base}${base.includes('?') ? '&' : '?'}token=${encodeURIComponent(tokens[i])}`;
       clients.push(new WsBenchClient(i, url, router, cfg.parse));
     }
-    await mapLimit(clients, 50, (c) => c.connect(10_000));
+    await mapLimit(clients, 50, (c) => c.connect(10_000, 3));
     const connected = rssOf(procs);
     const heartbeatMs = Number(clients[0].hello?.heartbeatMs) || 25_000;
     pinger = setInterval(() => clients.forEach((c) => c.ping()), Math.max(1000, Math.min(10_000, heartbeatMs / 2)));
@@ -118,7 +118,9 @@ export async function startOurs(cfg: BenchConfig, router: DeliveryRouter): Promi
         rssPerConnectionKb: rssPerConnection(procs, before, connected, cfg.clients),
         serverRssBeforeKb: before,
         serverRssConnectedKb: connected,
+        connectFailures: countFailures(clients.map((c) => c.connectFailures)),
       },
+      logs: () => Object.fromEntries(stack!.processes.map((p) => [p.name, p.logs().slice(-4000)])),
       notes: [`stack: ${stack.processes.map((p) => p.name).join(', ')}; gateways ${gateways.join(' ')}; PostgreSQL database ${db.name}`],
       stop: async () => {
         unregister();
@@ -127,6 +129,12 @@ export async function startOurs(cfg: BenchConfig, router: DeliveryRouter): Promi
     };
   } catch (err) {
     unregister();
+    if (stack) {
+      for (const p of stack.processes) {
+        const state = p.child.exitCode !== null || p.child.signalCode !== null ? `exited ${p.child.exitCode ?? p.child.signalCode}` : 'running';
+        console.error(`[bench] ours: ${p.name} (pid ${p.pid}, ${state}) log tail:\n${p.logs().slice(-3000)}`);
+      }
+    }
     await stop();
     throw err;
   }

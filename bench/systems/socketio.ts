@@ -59,6 +59,7 @@ export async function startSocketIo(cfg: BenchConfig, router: DeliveryRouter): P
         rssPerConnectionKb: rssPerConnection(procs, before, connected, cfg.clients),
         serverRssBeforeKb: before,
         serverRssConnectedKb: connected,
+        connectFailures: {},
       },
       notes: ['socket.io 4.8 + @socket.io/redis-streams-adapter 0.3 (defaults), websocket transport only, ack after io.to(room).emit, no durability'],
       stop: async () => {

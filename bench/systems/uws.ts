@@ -7,7 +7,7 @@ import type { BenchConfig } from '../lib/config';
 import { freePort } from '../lib/net-util';
 import type { DeliveryRouter } from '../lib/recorder';
 import { spawnNodeScript, NodeChild } from '../lib/spawn-node';
-import { RunningSystem, ServerProc, rssOf, rssPerConnection } from '../lib/system';
+import { RunningSystem, ServerProc, countFailures, rssOf, rssPerConnection } from '../lib/system';
 import { WsBenchClient, okData } from '../lib/ws-client';
 
 export async function startBareUws(cfg: BenchConfig, router: DeliveryRouter): Promise<RunningSystem> {
@@ -27,7 +27,7 @@ export async function startBareUws(cfg: BenchConfig, router: DeliveryRouter): Pr
     for (let i = 0; i < cfg.clients; i++) {
       clients.push(new WsBenchClient(i, `ws://127.0.0.1:${port}/ws?token=b${i}`, router, cfg.parse));
     }
-    await mapLimit(clients, 50, (c) => c.connect(10_000));
+    await mapLimit(clients, 50, (c) => c.connect(10_000, 3));
     const connected = rssOf(procs);
     const room = (await okData(clients[0].request('room.create', { name: 'bench' }), 'room.create')).room;
     await mapLimit(clients, 20, async (c) => {
@@ -44,6 +44,7 @@ export async function startBareUws(cfg: BenchConfig, router: DeliveryRouter): Pr
         rssPerConnectionKb: rssPerConnection(procs, before, connected, cfg.clients),
         serverRssBeforeKb: before,
         serverRssConnectedKb: connected,
+        connectFailures: countFailures(clients.map((c) => c.connectFailures)),
       },
       notes: ['one uWebSockets.js process, topics, same frames as ours, maxBackpressure 64 MiB, nothing durable'],
       stop: async () => {

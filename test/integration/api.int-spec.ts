@@ -14,7 +14,6 @@ import { createTestDatabase, TestDatabase } from '../support/postgres';
  * The api app over real HTTP, on both database engines: the same suite against embedded
  * PGlite (in memory) and against a fresh PostgreSQL database.
  */
-jest.setTimeout(30_000);
 
 const logger = createLogger('api', 'silent');
 const WEB_INDEX = '<!doctype html><title>chat test client</title>';
@@ -316,6 +315,9 @@ describe.each<Engine>(['pglite', 'postgres'])('api on %s', (engine) => {
       expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
       const text = await metrics.text();
       expect(text).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/api\/auth\/guest",status="200"\} \d+/);
+      // Routes are labelled by pattern, never by raw path (ids would explode the label set).
+      expect(text).toContain('route="/api/rooms/:id/messages"');
+      expect(text).not.toMatch(/route="[^"]*\/r[a-z0-9]{16}/);
       expect(text).toContain('process_resident_memory_bytes');
     });
 

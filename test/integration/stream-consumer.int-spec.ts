@@ -1,6 +1,7 @@
 import { StreamConsumer, StreamEntry, createRedis } from '@chat/redis';
 import Redis from 'ioredis';
 import { RedisServerHandle, startRedisServer } from '../support/redis-server';
+import { waitFor } from '../support/wait-for';
 
 /**
  * StreamConsumer against a private redis-server: group creation, batched reads, takeover of
@@ -147,12 +148,10 @@ describe('StreamConsumer', () => {
 
     /** Resolves when some client is blocked in XREADGROUP (INFO clients: blocked_clients). */
     async function waitUntilBlocked(): Promise<void> {
-      for (let attempt = 0; attempt < 200; attempt++) {
-        const info = await admin.info('clients');
-        if (/blocked_clients:[1-9]/.test(info)) return;
-        await new Promise((r) => setImmediate(r));
-      }
-      throw new Error('the reader never blocked');
+      await waitFor(async () => /blocked_clients:[1-9]/.test(await admin.info('clients')), {
+        what: 'the reader to block in XREADGROUP',
+        intervalMs: 5,
+      });
     }
   });
 
@@ -218,7 +217,8 @@ describe('StreamConsumer', () => {
     it('trims the stream below the acknowledged batch', async () => {
       const a = consumer('a');
       await a.ensureGroup();
-      // Trimming is approximate (whole radix-tree nodes of 100 entries), so use a few nodes.
+      // Trimming is approximate (whole radix-tree nodes), so fill a few nodes of 100 entries.
+      await admin.config('SET', 'stream-node-max-entries', '100');
       const ids = await add(350);
       for (let done = 0; done < 350; ) {
         const batch = await a.readNew(100, 100);

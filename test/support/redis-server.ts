@@ -131,7 +131,10 @@ async function startOn(port: number, { maxAttempts = 200, extraArgs = [] }: Star
     port,
     async stop() {
       if (!exited) {
-        const reply = await rawCommand(port, 'SHUTDOWN NOSAVE', 2000);
+        // SHUTDOWN only the server we spawned (never whoever else may answer on the port);
+        // SIGTERM (also a clean shutdown for Redis) when it is not answering or refuses.
+        const ours = (await serverPid(port)) === child.pid;
+        const reply = ours ? await rawCommand(port, 'SHUTDOWN NOSAVE', 2000) : 'not ours';
         if (reply !== undefined && !exited) child.kill('SIGTERM');
         // Bounded wait for the exit; a wedged server gets SIGKILL.
         const timer = setTimeout(() => child.kill('SIGKILL'), 5000);

@@ -36,7 +36,13 @@ export async function startApi(config: Config, deps: { db: Database; logger: Log
   app.enableCors();
   serveWebClient(app, webDirOf(config), deps.logger);
 
-  await app.listen(config.api.port, config.host);
+  try {
+    await app.listen(config.api.port, config.host);
+  } catch (err) {
+    // e.g. EADDRINUSE: release what Nest built before reporting it.
+    await app.close();
+    throw err;
+  }
   const { port } = app.getHttpServer().address() as AddressInfo;
   deps.logger.info({ port, host: config.host }, 'api listening');
   return { port, close: () => app.close() };

@@ -1,0 +1,52 @@
+import { Stack, startStack } from '@chat/devstack';
+import { createTestDatabase, TestDatabase } from './postgres';
+import { RedisServerHandle, startRedisServer } from './redis-server';
+
+export interface ChatStack extends Stack {
+  redis: RedisServerHandle;
+  database: TestDatabase;
+  /** Stops the apps, then Redis, then drops the database. */
+  teardown(): Promise<void>;
+}
+
+/**
+ * The whole system as separate processes for an end-to-end test file: a private
+ * redis-server, a fresh PostgreSQL database, api, `messages` messages instances and
+ * `gateways` gateways from the build.
+ */
+export async function startChatStack(
+  name: string,
+  options: { gateways?: number; messages?: number; env?: Record<string, string> } = {},
+): Promise<ChatStack> {
+  const redis = await startRedisServer();
+  const database = await createTestDatabase(`e2e_${name}`);
+  try {
+    const stack = await startStack({
+      redisUrl: redis.url,
+      databaseUrl: database.url,
+      gateways: options.gateways ?? 2,
+      messages: options.messages ?? 2,
+      env: options.env,
+    });
+    return {
+      ...stack,
+      redis,
+      database,
+      teardown: async () => {
+        await stack.stop();
+        await redis.stop();
+        await database.drop();
+      },
+    };
+  } catch (err) {
+    await redis.stop();
+    await database.drop();
+    throw err;
+  }
+}
+
+let names = 0;
+/** A unique username per test run (usernames are global). */
+export function uniqueName(prefix: string): string {
+  return `${prefix}${Date.now().toString(36).slice(-5)}${(++names).toString(36)}`;
+}
