@@ -30,7 +30,7 @@ export class Histogram {
 
   private static index(v: number): number {
     if (v < LINEAR) return v;
-    const magnitude = Math.floor(Math.log2(v));
+    const magnitude = v < 2 ** 31 ? 31 - Math.clz32(v) : Math.floor(Math.log2(v));
     let shift = magnitude - SUB_BITS;
     if (shift > MAX_SHIFT) shift = MAX_SHIFT;
     const top = Math.min(Math.floor(v / 2 ** shift), 2 * SUB - 1);
