@@ -4,7 +4,9 @@
  */
 import { AckCallback, BenchClient, ClientTrouble, newTrouble, withTimeout } from './bench-client';
 import { benchRequire } from './bench-require';
+import type { ParseMode } from './config';
 import { gFromText } from './payload';
+import { scanParser } from './sio-scan-parser';
 import type { DeliveryRouter } from './recorder';
 
 /** The part of socket.io-client's Socket this bench uses (no type import: see bench-require). */
@@ -23,6 +25,9 @@ function io(): IoFactory {
   return ioFactory;
 }
 
+let scan: unknown = null;
+const sharedScanParser = () => (scan ??= scanParser());
+
 export class SioBenchClient implements BenchClient {
   readonly trouble: ClientTrouble = newTrouble();
   roomId = '';
@@ -33,6 +38,7 @@ export class SioBenchClient implements BenchClient {
     readonly index: number,
     private readonly url: string,
     private readonly router: DeliveryRouter,
+    private readonly parse: ParseMode,
   ) {}
 
   connect(username: string, timeoutMs: number): Promise<void> {
@@ -43,6 +49,7 @@ export class SioBenchClient implements BenchClient {
       timeout: timeoutMs,
       auth: { username },
       perMessageDeflate: false,
+      ...(this.parse === 'scan' ? { parser: sharedScanParser() } : {}),
     });
     this.socket = socket;
     socket.on('message.created', (msg: { text?: string; seq?: number }) => {

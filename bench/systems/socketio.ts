@@ -37,7 +37,7 @@ export async function startSocketIo(cfg: BenchConfig, router: DeliveryRouter): P
       { name: 'redis', role: 'backend', pid: redis.pid },
     ];
     const before = rssOf(procs);
-    for (let i = 0; i < cfg.clients; i++) clients.push(new SioBenchClient(i, `http://127.0.0.1:${ports[i % SERVERS]}`, router));
+    for (let i = 0; i < cfg.clients; i++) clients.push(new SioBenchClient(i, `http://127.0.0.1:${ports[i % SERVERS]}`, router, cfg.parse));
     await mapLimit(clients, 50, (c) => c.connect(`b${c.index}`, 10_000));
     const connected = rssOf(procs);
 

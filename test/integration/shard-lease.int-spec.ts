@@ -1,7 +1,7 @@
 import { Keys, ShardLease, createRedis } from '@chat/redis';
 import Redis from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RedisServerHandle, startRedisServer } from '../support/redis-server';
+import { RedisServerHandle, startRedisServer } from '@chat/devstack';
 import { waitFor } from '../support/wait-for';
 
 /**

@@ -1,6 +1,6 @@
 import { StreamConsumer, StreamEntry, createRedis } from '@chat/redis';
 import Redis from 'ioredis';
-import { RedisServerHandle, startRedisServer } from '../support/redis-server';
+import { RedisServerHandle, startRedisServer } from '@chat/devstack';
 import { waitFor } from '../support/wait-for';
 
 /**

@@ -1,8 +1,8 @@
 import { Client } from 'pg';
 import { createConnection } from 'node:net';
-import { freePort } from '../support/free-port';
+import { freePort } from '@chat/devstack';
 import { createTestDatabase } from '../support/postgres';
-import { startRedisServer } from '../support/redis-server';
+import { startRedisServer } from '@chat/devstack';
 import { waitFor } from '../support/wait-for';
 import { createRedis } from '@chat/redis';
 

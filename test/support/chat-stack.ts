@@ -1,6 +1,6 @@
 import { Stack, startStack } from '@chat/devstack';
 import { createTestDatabase, TestDatabase } from './postgres';
-import { RedisServerHandle, startRedisServer } from './redis-server';
+import { RedisServerHandle, startRedisServer } from '@chat/devstack';
 
 export interface ChatStack extends Stack {
   redis: RedisServerHandle;

@@ -1,8 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import { freePort } from './free-port';
 
 /**
  * Starts the apps as separate processes from the build (dist/), the way containers run
@@ -55,16 +54,6 @@ const ENTRY = {
   messages: 'dist/apps/messages/src/main.js',
 } as const;
 const PORT_VAR = { api: 'API_PORT', gateway: 'GATEWAY_PORT', messages: 'MESSAGES_PORT' } as const;
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 export async function startStack(options: StackOptions): Promise<Stack> {
   const processes: StackProcess[] = [];

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './free-port';
 
-/** A private, throwaway redis-server owned by one test file. */
+/** A private, throwaway redis-server (a test file's, or `npm start`'s when none runs). */
 export interface RedisServerHandle {
   /** `redis://127.0.0.1:<port>`. */
   url: string;
@@ -19,6 +19,8 @@ export interface StartRedisOptions {
   maxAttempts?: number;
   /** Extra `redis-server` arguments, e.g. `['--maxmemory', '10mb']`. */
   extraArgs?: string[];
+  /** A fixed port (no retry on another one); default: a free port. */
+  port?: number;
 }
 
 /** Binary to run; `REDIS_SERVER_BIN` overrides the one on PATH. */
@@ -82,6 +84,7 @@ async function serverPid(port: number): Promise<number | undefined> {
  *   afterAll(() => redis.stop());
  */
 export async function startRedisServer(options: StartRedisOptions = {}): Promise<RedisServerHandle> {
+  if (options.port !== undefined) return startOn(options.port, options);
   let lastError: Error | undefined;
   for (let attempt = 0; attempt < PORT_RETRIES; attempt++) {
     const port = await freePort();

@@ -1,0 +1,39 @@
+import 'reflect-metadata';
+import { runMain } from '@chat/observability';
+import { openDatabase } from '@chat/store';
+import { startApi } from '../../api/src/api.app';
+import { startGateway } from '../../gateway/src/gateway.app';
+import { startMessages } from '../../messages/src/messages.app';
+import { ensureLocalRedis } from './local-redis';
+
+/**
+ * `npm start`: every app in one process — api (with the web client), messages, gateway —
+ * on embedded PGlite under DATA_DIR unless DATABASE_URL is set, and a private Redis when
+ * none answers. The same code as the containers, only wired into one process.
+ */
+runMain('chat', async (config, logger) => {
+  const redis = await ensureLocalRedis(config.redis.url, logger);
+  const cfg = { ...config, redis: { url: redis.url } };
+  const db = await openDatabase({ url: cfg.database.url, dataDir: cfg.database.dataDir });
+  const api = await startApi(cfg, { db, logger: logger.child({ app: 'api' }) });
+  const messages = await startMessages(cfg, { db, logger: logger.child({ app: 'messages' }) });
+  const gateway = await startGateway(cfg, logger.child({ app: 'gateway' }));
+
+  const host = cfg.host === '0.0.0.0' ? 'localhost' : cfg.host;
+  process.stdout.write(
+    `\n  Chat is running (${db.engine === 'pglite' ? `PGlite in ${cfg.database.dataDir}` : 'PostgreSQL'}, Redis ${redis.url})\n` +
+      `    web client  http://${host}:${api.port}/\n` +
+      `    HTTP API    http://${host}:${api.port}/api\n` +
+      `    WebSocket   ws://${host}:${gateway.port}/ws\n\n`,
+  );
+
+  return {
+    close: async () => {
+      await gateway.close();
+      await messages.close();
+      await api.close();
+      await db.close();
+      await redis.stop();
+    },
+  };
+});

@@ -1,0 +1,88 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '@chat/devstack';
+import { pingRedis } from '@chat/redis';
+import { waitFor } from '../support/wait-for';
+import { guest, WsClient } from '../support/ws-client';
+
+/**
+ * `npm start` on a fresh machine: one process, embedded PGlite under DATA_DIR, and a private
+ * redis-server because nothing answers at REDIS_URL. It must serve the API, the WebSocket
+ * and the web client, keep data across a restart, and stop its Redis on exit.
+ */
+describe('npm start (all apps in one process)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'chat-aio-'));
+  let ports: { api: number; gateway: number; messages: number; redis: number };
+  let child: ChildProcess | undefined;
+  let output = '';
+
+  beforeAll(async () => {
+    ports = { api: await freePort(), gateway: await freePort(), messages: await freePort(), redis: await freePort() };
+  });
+  afterAll(() => {
+    child?.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function start(): Promise<void> {
+    output = '';
+    child = spawn(process.execPath, ['dist/apps/all-in-one/src/main.js'], {
+      env: {
+        PATH: process.env.PATH,
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        DATA_DIR: dataDir,
+        REDIS_URL: `redis://127.0.0.1:${ports.redis}`,
+        API_PORT: String(ports.api),
+        GATEWAY_PORT: String(ports.gateway),
+        MESSAGES_PORT: String(ports.messages),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const seen = new Promise<void>((resolve, reject) => {
+      child!.stdout!.on('data', (d) => {
+        output += d.toString();
+        if (output.includes('Chat is running')) resolve();
+      });
+      child!.stderr!.on('data', (d) => (output += d.toString()));
+      child!.once('exit', (code) => reject(new Error(`exited ${code}:\n${output}`)));
+    });
+    await seen;
+  }
+
+  async function stop(): Promise<void> {
+    const exited = new Promise((resolve) => child!.once('exit', resolve));
+    child!.kill('SIGTERM');
+    await exited;
+    child = undefined;
+  }
+
+  it('starts Redis itself, serves everything, keeps messages across a restart, and cleans up', async () => {
+    expect(await pingRedis(`redis://127.0.0.1:${ports.redis}`)).toBe(false);
+    await start();
+    expect(output).toContain(`http://127.0.0.1:${ports.api}/`);
+    expect(output).toContain(`ws://127.0.0.1:${ports.gateway}/ws`);
+    expect(await pingRedis(`redis://127.0.0.1:${ports.redis}`)).toBe(true);
+
+    const api = `http://127.0.0.1:${ports.api}`;
+    const { token } = await guest(api, 'solo');
+    let client = await WsClient.connect(`ws://127.0.0.1:${ports.gateway}/ws`, token);
+    const { room } = await client.call('room.create', { name: 'local' });
+    const echo = client.next((f) => f.type === 'message.created');
+    await client.call('message.send', { roomId: room.id, text: 'kept on disk', clientMsgId: 'k1' });
+    expect((await echo).data.text).toBe('kept on disk');
+    await client.close();
+    await stop();
+    await waitFor(async () => !(await pingRedis(`redis://127.0.0.1:${ports.redis}`)), { what: 'the private redis to stop' });
+
+    await start();
+    const again = await guest(api, 'solo');
+    client = await WsClient.connect(`ws://127.0.0.1:${ports.gateway}/ws`, again.token);
+    const history = await client.call('message.history', { roomId: room.id });
+    expect(history.messages.map((m: { text: string }) => m.text)).toEqual(['kept on disk']);
+    await client.close();
+    await stop();
+  });
+});
