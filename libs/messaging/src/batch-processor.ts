@@ -12,8 +12,8 @@ import { StreamEntry } from '@chat/redis';
 import { MessageSendHandler, SendItem } from './handlers/message-send.handler';
 import { MessagingMetrics } from './messaging.metrics';
 import { OpContext, OpHandler } from './op-context';
-import { Outbox } from './outbox';
-import { isTransientError } from './transient-error';
+import { Outbox } from '@chat/streams';
+import { isTransientError } from '@chat/streams';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type OpHandlers = Record<string, OpHandler<any>>;

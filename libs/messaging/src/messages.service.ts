@@ -21,8 +21,8 @@ import { MemberList } from './member-list';
 import { MembershipCache } from './membership-cache';
 import { MessagingMetrics } from './messaging.metrics';
 import { RedisPresenceReader } from './presence-reader';
-import { ShardOwnership } from './shard-ownership';
-import { ShardWorker } from './shard-worker';
+import { ShardOwnership } from '@chat/streams';
+import { ShardWorker } from '@chat/streams';
 
 /**
  * The messages service: owns shards, consumes their streams, applies ops to PostgreSQL and

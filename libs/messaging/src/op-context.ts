@@ -1,5 +1,5 @@
 import { Envelope, User } from '@chat/protocol';
-import { Outbox } from './outbox';
+import { Outbox } from '@chat/streams';
 
 /** One op being processed: who sent it, how to answer, where its effects go. */
 export interface OpContext {

@@ -1,6 +1,6 @@
 import { eventFrameRaw, Envelope, ServerEvent } from '@chat/protocol';
 import { MessageRepository } from '@chat/store';
-import { Outbox } from './outbox';
+import { Outbox } from '@chat/streams';
 
 /**
  * Sends one connection what it missed in a room (seq > after) as `message.created` events,

@@ -14,10 +14,33 @@ export const Keys = {
   userRooms: (userId: string) => `chat:user-rooms:{${userId}}`,
   /** A user's presence status (string), owned by the presence service; absent means offline. */
   presence: (userId: string) => `chat:presence:{${userId}}`,
+  /** Presence events from gateways (connect, disconnect, heartbeat, typing, presence.set). */
+  presenceIn: () => 'presence:in',
+  /** Lease naming the presence instance that consumes `presence:in` (shard 0: there is one stream). */
+  presenceLease: (shard: number) => `chat:presence-lease:{${shard}}`,
+  /** Live presence instances (zset: instance id → last heartbeat ms). */
+  presenceInstances: () => 'chat:presence:instances',
+  /** The status a user chose with presence.set (online, away, dnd); kept while offline. */
+  presenceChoice: (userId: string) => `chat:presence-choice:{${userId}}`,
+  /** A user's open connections (hash: connection id → gateway id). */
+  presenceConnections: (userId: string) => `chat:presence-conns:{${userId}}`,
+  /** When a user was last connected (ms since epoch, string). */
+  lastSeen: (userId: string) => `chat:last-seen:{${userId}}`,
+  /** The connections one gateway reported (set of "userId connectionId"), swept when it dies. */
+  gatewayConnections: (gatewayId: string) => `chat:gw-conns:${gatewayId}`,
+  /** Gateways' last heartbeat (zset: gateway id → ms). */
+  gatewayHeartbeats: () => 'chat:presence:gateways',
+  /** Users whose last connection closed (zset: user id → when they go offline, ms). */
+  offlineDeadlines: () => 'chat:presence:offline-at',
+  /** Who is typing in a room (zset: user id → when their typing expires, ms). */
+  typing: (roomId: string) => `chat:typing:{${roomId}}`,
+  /** Rooms with typers (zset: room id → earliest expiry, ms), for the expiry sweep. */
+  typingRooms: () => 'chat:typing:rooms',
 } as const;
 
 export const Groups = {
   messages: 'messages',
+  presence: 'presence',
 } as const;
 
 /** Marker member of `userRooms`: present once the set has been loaded from PostgreSQL. */

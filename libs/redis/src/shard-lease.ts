@@ -16,21 +16,23 @@ export class ShardLease {
     private readonly redis: Redis,
     private readonly holder: string,
     private readonly ttlMs: number,
+    /** Which key names a shard's lease: chat shards by default; other stream families bring their own. */
+    private readonly keyOf: (shard: number) => string = Keys.shardLease,
   ) {}
 
   async acquire(shard: number): Promise<boolean> {
-    return (await this.redis.set(Keys.shardLease(shard), this.holder, 'PX', this.ttlMs, 'NX')) === 'OK';
+    return (await this.redis.set(this.keyOf(shard), this.holder, 'PX', this.ttlMs, 'NX')) === 'OK';
   }
 
   async renew(shard: number): Promise<boolean> {
-    return (await this.redis.eval(RENEW, 1, Keys.shardLease(shard), this.holder, this.ttlMs)) === 1;
+    return (await this.redis.eval(RENEW, 1, this.keyOf(shard), this.holder, this.ttlMs)) === 1;
   }
 
   async release(shard: number): Promise<boolean> {
-    return (await this.redis.eval(RELEASE, 1, Keys.shardLease(shard), this.holder)) === 1;
+    return (await this.redis.eval(RELEASE, 1, this.keyOf(shard), this.holder)) === 1;
   }
 
   async holderOf(shard: number): Promise<string | null> {
-    return this.redis.get(Keys.shardLease(shard));
+    return this.redis.get(this.keyOf(shard));
   }
 }

@@ -11,7 +11,7 @@ import { MembershipCache } from '../membership-cache';
 import { MessagingMetrics } from '../messaging.metrics';
 import { OpContext } from '../op-context';
 import { requireMember } from '../room-access';
-import { isTransientError } from '../transient-error';
+import { isTransientError } from '@chat/streams';
 
 export interface SendItem {
   ctx: OpContext;

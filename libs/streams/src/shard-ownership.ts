@@ -1,7 +1,6 @@
 import Redis from 'ioredis';
 import { Logger } from '@chat/observability';
 import { Keys, ShardLease } from '@chat/redis';
-import { MessagingMetrics } from './messaging.metrics';
 
 export interface OwnedShard {
   stop(): Promise<void>;
@@ -11,10 +10,12 @@ export interface ShardOwnershipOptions {
   shards: number;
   instanceId: string;
   leaseTtlMs: number;
+  /** Zset of live instances competing for these shards (instance → last tick ms). */
+  registryKey?: string;
 }
 
 /**
- * Decides which shards this messages instance works on. Every tick (a third of the lease
+ * Decides which shards this instance works on. Every tick (a third of the lease
  * TTL) it renews its leases, stops the worker of any lease it lost, hands back shards above
  * its fair share (shards ÷ live instances, so a new replica gets work without a restart),
  * and takes free shards up to that share. A dead instance's shards are free once its
@@ -32,9 +33,13 @@ export class ShardOwnership {
     private readonly options: ShardOwnershipOptions,
     private readonly startShard: (shard: number) => OwnedShard,
     private readonly onLost: (shard: number) => void,
-    private readonly metrics: MessagingMetrics,
+    private readonly metrics: { ownedShards: { set(n: number): void } },
     private readonly logger: Logger,
   ) {}
+
+  private get registryKey(): string {
+    return this.options.registryKey ?? Keys.messagesInstances();
+  }
 
   get shards(): number[] {
     return [...this.owned.keys()].sort((a, b) => a - b);
@@ -51,7 +56,7 @@ export class ShardOwnership {
     clearInterval(this.timer);
     await this.ticking;
     await Promise.all(this.shards.map((s) => this.handBack(s)));
-    await this.redis.zrem(Keys.messagesInstances(), this.options.instanceId).catch(() => undefined);
+    await this.redis.zrem(this.registryKey, this.options.instanceId).catch(() => undefined);
   }
 
   private tick(): Promise<void> {
@@ -68,7 +73,7 @@ export class ShardOwnership {
       if (!(await this.lease.renew(shard))) this.lose(shard);
     }
     const now = Date.now();
-    const registry = Keys.messagesInstances();
+    const registry = this.registryKey;
     await this.redis.zadd(registry, now, instanceId);
     await this.redis.zremrangebyscore(registry, 0, now - 2 * leaseTtlMs);
     const live = Math.max(1, await this.redis.zcard(registry));

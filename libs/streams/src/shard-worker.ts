@@ -1,9 +1,19 @@
 import Redis from 'ioredis';
 import { Logger } from '@chat/observability';
 import { StreamConsumer, StreamEntry } from '@chat/redis';
-import { BatchProcessor } from './batch-processor';
-import { MessagingMetrics } from './messaging.metrics';
+import { Outbox } from './outbox';
 import { isTransientError } from './transient-error';
+
+/** Turns a batch of entries into effects; throws only when the whole batch should be retried. */
+export interface BatchHandler {
+  process(stream: string, entries: StreamEntry[], redelivered: boolean): Promise<Outbox>;
+}
+
+export interface StreamWorkerMetrics {
+  batchSeconds: { startTimer(): () => unknown };
+  batchRetries: { inc(): void };
+  gatewayToAckSeconds: { observe(seconds: number): void };
+}
 
 export interface ShardWorkerOptions {
   batchSize: number;
@@ -27,9 +37,9 @@ export class ShardWorker {
     readonly shard: number,
     private readonly redis: Redis,
     private readonly consumer: StreamConsumer,
-    private readonly processor: BatchProcessor,
+    private readonly processor: BatchHandler,
     private readonly options: ShardWorkerOptions,
-    private readonly metrics: MessagingMetrics,
+    private readonly metrics: StreamWorkerMetrics,
     private readonly logger: Logger,
   ) {}
 

@@ -1,0 +1,4 @@
+export * from './outbox';
+export * from './shard-ownership';
+export * from './shard-worker';
+export * from './transient-error';
