@@ -36,6 +36,8 @@ export class PhaseRecorder {
   skippedSends = 0;
   lastDeliveryAt = 0;
   private drained = false;
+  /** Per second of the window (by send time): latency histograms and counts. */
+  private readonly seconds: { ack: Histogram; deliver: Histogram; acks: number; deliveries: number }[] = [];
   loss: LossReport | null = null;
 
   constructor(
@@ -83,7 +85,18 @@ export class PhaseRecorder {
     this.ackOk++;
     if (now >= this.t0 && now <= this.t1) this.windowAcks++;
     const sent = this.sentAt[i];
-    if (sent >= this.t0 && sent <= this.t1) this.ackHist.recordMs(now - sent);
+    if (sent >= this.t0 && sent <= this.t1) {
+      this.ackHist.recordMs(now - sent);
+      const sec = this.second(sent);
+      sec.ack.recordMs(now - sent);
+      sec.acks++;
+    }
+  }
+
+  private second(sentAt: number) {
+    const i = Math.floor((sentAt - this.t0) / 1000);
+    while (this.seconds.length <= i) this.seconds.push({ ack: new Histogram(), deliver: new Histogram(), acks: 0, deliveries: 0 });
+    return this.seconds[i];
   }
 
   /** Returns false for a duplicate or a `g` this phase never issued. */
@@ -108,7 +121,12 @@ export class PhaseRecorder {
       if (!this.isSender[member]) this.windowDeliveriesReceivers++;
     }
     const sent = this.sentAt[i];
-    if (sent >= this.t0 && sent <= this.t1) this.deliverHist.recordMs(now - sent);
+    if (sent >= this.t0 && sent <= this.t1) {
+      this.deliverHist.recordMs(now - sent);
+      const sec = this.second(sent);
+      sec.deliver.recordMs(now - sent);
+      sec.deliveries++;
+    }
     return true;
   }
 
@@ -181,6 +199,16 @@ export class PhaseRecorder {
       loss: this.loss,
       ackLatency: this.ackHist.summary(),
       deliverLatency: this.deliverHist.summary(),
+      perSecond: this.seconds.map((sec, i) => ({
+        second: i,
+        acks: sec.acks,
+        deliveries: sec.deliveries,
+        ackP50Ms: sec.ack.summary().p50Ms,
+        ackP99Ms: sec.ack.summary().p99Ms,
+        deliverP50Ms: sec.deliver.summary().p50Ms,
+        deliverP99Ms: sec.deliver.summary().p99Ms,
+        deliverMaxMs: sec.deliver.summary().maxMs,
+      })),
     };
   }
 
@@ -236,6 +264,17 @@ export interface PhaseResult {
   loss: LossReport | null;
   ackLatency: LatencySummary;
   deliverLatency: LatencySummary;
+  /** By second of send time within the window: where latency came from (warm-up, GC, a stall). */
+  perSecond: {
+    second: number;
+    acks: number;
+    deliveries: number;
+    ackP50Ms: number | null;
+    ackP99Ms: number | null;
+    deliverP50Ms: number | null;
+    deliverP99Ms: number | null;
+    deliverMaxMs: number | null;
+  }[];
 }
 
 function round(v: number, digits: number): number {

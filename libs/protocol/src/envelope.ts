@@ -32,15 +32,25 @@ export function envelopeFromFields(fields: string[]): Envelope {
 
 /**
  * Ops only gateways send (never accepted from a client: their names start with `$`).
+ * On `chat:in:{shard}` (messages service):
  * - `$session.sync`: load the user's rooms into Redis and answer with a `sync` delivery.
  * - `$catchup`: after a socket subscribed to a room it just joined, replay seq > after.
+ * On `presence:in` (presence service), with the envelope's u/n/g/c naming the connection:
+ * - `$presence.connect` / `$presence.disconnect`: a connection said hello / closed.
+ * - `$gateway.heartbeat`: the gateway `g` is alive (sent every few seconds).
  */
 export const InternalOp = {
   SESSION_SYNC: '$session.sync',
   CATCHUP: '$catchup',
+  PRESENCE_CONNECT: '$presence.connect',
+  PRESENCE_DISCONNECT: '$presence.disconnect',
+  GATEWAY_HEARTBEAT: '$gateway.heartbeat',
 } as const;
 
 export const InternalOpData = {
   [InternalOp.SESSION_SYNC]: z.object({}).optional(),
   [InternalOp.CATCHUP]: z.object({ roomId: z.string().min(1), after: z.number().int().nonnegative() }),
+  [InternalOp.PRESENCE_CONNECT]: z.object({}).optional(),
+  [InternalOp.PRESENCE_DISCONNECT]: z.object({}).optional(),
+  [InternalOp.GATEWAY_HEARTBEAT]: z.object({}).optional(),
 };

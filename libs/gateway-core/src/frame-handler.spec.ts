@@ -1,0 +1,321 @@
+import { TokenService } from '@chat/auth';
+import { ClientFrame, MAX_FRAME_BYTES, User } from '@chat/protocol';
+import { ClientSocket, ConnectionData } from './client-socket';
+import { FrameHandler } from './frame-handler';
+import { Forwarder } from './forwarder';
+import { GatewayMetrics } from './gateway.metrics';
+import { SessionOpener } from './session-opener';
+
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+class FakeSocket implements ClientSocket {
+  readonly data: ConnectionData = { id: 'c1', openedAt: 0, ready: false, closed: false, rooms: [] };
+  readonly sent: string[] = [];
+  readonly ended: { code?: number; reason?: string }[] = [];
+  readonly subscribe = jest.fn(() => true);
+  readonly unsubscribe = jest.fn(() => true);
+
+  getUserData(): ConnectionData {
+    return this.data;
+  }
+  send(message: string): number {
+    this.sent.push(message);
+    return 1;
+  }
+  /** uWS runs the close handler from end(): the gateway marks the socket closed there. */
+  end(code?: number, reason?: string): void {
+    this.ended.push({ code, reason });
+    this.data.closed = true;
+  }
+  /** Sent frames, parsed. */
+  get frames(): Record<string, unknown>[] {
+    return this.sent.map((s) => JSON.parse(s) as Record<string, unknown>);
+  }
+}
+
+interface ForwardCall {
+  frame: ClientFrame;
+  raw: string;
+  user: User;
+  connectionId: string;
+}
+
+class FakeForwarder {
+  readonly calls: ForwardCall[] = [];
+  result: Promise<unknown> = Promise.resolve('1-0');
+  forward(frame: ClientFrame, raw: string, user: User, connectionId: string): Promise<unknown> {
+    this.calls.push({ frame, raw, user, connectionId });
+    return this.result;
+  }
+  forwardInternal = jest.fn(() => Promise.resolve('1-0'));
+}
+
+const SECRET = 'frame-handler-unit-test-secret-0123456789';
+const alice: User = { id: 'u-alice', username: 'alice' };
+const raw = (frame: unknown) => JSON.stringify(frame);
+const bytes = (s: string) => Buffer.byteLength(s);
+
+describe('FrameHandler', () => {
+  const tokens = new TokenService(SECRET, 3600);
+  let socket: FakeSocket;
+  let forwarder: FakeForwarder;
+  let sessions: { open: jest.Mock<Promise<void>, [ClientSocket, User]> };
+  let handler: FrameHandler;
+
+  function handle(text: string, size = bytes(text)): void {
+    handler.handle(socket, text, size);
+  }
+
+  beforeEach(() => {
+    socket = new FakeSocket();
+    forwarder = new FakeForwarder();
+    sessions = { open: jest.fn(async () => undefined) };
+    handler = new FrameHandler(
+      tokens,
+      sessions as unknown as SessionOpener,
+      forwarder as unknown as Forwarder,
+      3,
+      GatewayMetrics.get(),
+    );
+  });
+
+  /** The state SessionOpener leaves behind: user set, hello sent, ready. */
+  function makeReady(): void {
+    socket.data.user = alice;
+    socket.data.ready = true;
+    socket.data.queued = undefined;
+  }
+
+  describe('size limit', () => {
+    it('answers an oversized frame with TOO_LARGE, then closes 1009', () => {
+      makeReady();
+      handle('{"type":"ping"}', MAX_FRAME_BYTES + 1);
+      expect(socket.frames).toEqual([
+        { type: 'error', data: { code: 'TOO_LARGE', message: expect.stringContaining(String(MAX_FRAME_BYTES)) } },
+      ]);
+      expect(socket.ended).toEqual([{ code: 1009, reason: expect.any(String) }]);
+      expect(forwarder.calls).toEqual([]);
+    });
+
+    it('closes an oversized frame before auth too', () => {
+      handle('x', MAX_FRAME_BYTES + 1);
+      expect(socket.ended.map((e) => e.code)).toEqual([1009]);
+      expect(sessions.open).not.toHaveBeenCalled();
+    });
+
+    it('accepts a frame of exactly the limit', () => {
+      makeReady();
+      handle('{"type":"ping"}', MAX_FRAME_BYTES);
+      expect(socket.sent).toEqual(['{"type":"pong"}']);
+      expect(socket.ended).toEqual([]);
+    });
+  });
+
+  describe('before auth', () => {
+    it('answers any other op UNAUTHORIZED with its ref and keeps the socket open', () => {
+      handle(raw({ type: 'room.list', ref: 'r-1' }));
+      expect(socket.frames).toEqual([
+        { type: 'reply', ref: 'r-1', ok: false, error: { code: 'UNAUTHORIZED', message: expect.any(String) } },
+      ]);
+      expect(socket.ended).toEqual([]);
+      expect(socket.data.queued).toBeUndefined();
+      expect(forwarder.calls).toEqual([]);
+    });
+
+    it('answers a bad frame BAD_REQUEST and keeps the socket open', () => {
+      handle('not json');
+      expect(socket.frames).toEqual([{ type: 'error', data: { code: 'BAD_REQUEST', message: expect.any(String) } }]);
+      handle(raw({ type: 'auth', ref: 'a1', data: {} }));
+      expect(socket.frames[1]).toMatchObject({ type: 'reply', ref: 'a1', ok: false, error: { code: 'BAD_REQUEST' } });
+      expect(socket.ended).toEqual([]);
+      expect(sessions.open).not.toHaveBeenCalled();
+    });
+
+    it('closes 4001 on a bad token', async () => {
+      handle(raw({ type: 'auth', data: { token: 'not-a-jwt' } }));
+      await settle();
+      expect(socket.ended).toEqual([{ code: 4001, reason: expect.stringMatching(/^invalid token/) }]);
+      expect(sessions.open).not.toHaveBeenCalled();
+    });
+
+    it('closes 4001 on a token signed with another secret', async () => {
+      const forged = await new TokenService('some-other-secret-0123456789abcdef', 3600).sign(alice);
+      handle(raw({ type: 'auth', data: { token: forged } }));
+      await settle();
+      expect(socket.ended.map((e) => e.code)).toEqual([4001]);
+      expect(sessions.open).not.toHaveBeenCalled();
+    });
+
+    it('opens the session with the token’s user on a good token', async () => {
+      const token = await tokens.sign(alice);
+      handle(raw({ type: 'auth', ref: 'a1', data: { token } }));
+      await settle();
+      expect(sessions.open).toHaveBeenCalledTimes(1);
+      expect(sessions.open).toHaveBeenCalledWith(socket, alice);
+      expect(socket.ended).toEqual([]);
+    });
+
+    it('does not open a session for a socket closed while the token was checked', async () => {
+      const token = await tokens.sign(alice);
+      handle(raw({ type: 'auth', data: { token } }));
+      socket.data.closed = true;
+      await settle();
+      expect(sessions.open).not.toHaveBeenCalled();
+      expect(socket.ended).toEqual([]);
+    });
+
+    it('queues frames after auth until drainQueue runs them, in order', async () => {
+      const token = await tokens.sign(alice);
+      handle(raw({ type: 'auth', data: { token } }));
+      const send1 = raw({ type: 'message.send', ref: 's1', data: { roomId: 'r1', text: 'one', clientMsgId: 'm1' } });
+      const send2 = raw({ type: 'message.send', ref: 's2', data: { roomId: 'r1', text: 'two', clientMsgId: 'm2' } });
+      handle(send1);
+      handle(raw({ type: 'ping', ref: 'p1' }));
+      handle(send2);
+      await settle();
+      expect(sessions.open).toHaveBeenCalledTimes(1);
+      expect(forwarder.calls).toEqual([]);
+      expect(socket.sent).toEqual([]);
+      expect(socket.data.queued).toEqual([send1, raw({ type: 'ping', ref: 'p1' }), send2]);
+
+      // What SessionOpener does once the user's rooms are subscribed: ready, then drain.
+      makeReady();
+      handler.drainQueue(socket);
+      expect(socket.data.queued).toBeUndefined();
+      expect(forwarder.calls.map((c) => c.raw)).toEqual([send1, send2]);
+      expect(forwarder.calls.map((c) => c.frame.ref)).toEqual(['s1', 's2']);
+      expect(socket.sent).toEqual(['{"type":"pong"}', '{"type":"reply","ref":"p1","ok":true,"data":{}}']);
+    });
+
+    it('answers RATE_LIMITED with the ref once the queue is full, without closing', async () => {
+      const token = await tokens.sign(alice);
+      handle(raw({ type: 'auth', data: { token } }));
+      handle(raw({ type: 'room.list', ref: 'q1' }));
+      handle(raw({ type: 'room.list', ref: 'q2' }));
+      handle(raw({ type: 'room.list', ref: 'q3' }));
+      handle(raw({ type: 'room.list', ref: 'q4' }));
+      handle('garbage');
+      expect(socket.data.queued).toHaveLength(3);
+      expect(socket.frames).toEqual([
+        {
+          type: 'reply',
+          ref: 'q4',
+          ok: false,
+          error: { code: 'RATE_LIMITED', message: expect.any(String), retryAfterMs: 1000 },
+        },
+        { type: 'error', data: { code: 'RATE_LIMITED', message: expect.any(String), retryAfterMs: 1000 } },
+      ]);
+      expect(socket.ended).toEqual([]);
+
+      makeReady();
+      handler.drainQueue(socket);
+      expect(forwarder.calls.map((c) => c.frame.ref)).toEqual(['q1', 'q2', 'q3']);
+    });
+
+    // BUG (frame-handler.ts authenticate()): the token is good but opening the session fails
+    // (Redis down: user channel SUBSCRIBE or SMEMBERS rejects). The catch closes with 4001,
+    // which PROTOCOL.md reserves for "a bad or expired token" — a client would drop a valid
+    // token and re-login instead of reconnecting. The query-token path (gateway.ts failOpen)
+    // closes the same failure with 1013 "try again later".
+    it('a session that fails to open after a good token is not reported as a bad token (closes 1013)', async () => {
+      sessions.open.mockRejectedValueOnce(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' }));
+      const token = await tokens.sign(alice);
+      handle(raw({ type: 'auth', data: { token } }));
+      await settle();
+      expect(sessions.open).toHaveBeenCalledTimes(1);
+      expect(socket.ended.map((e) => e.code)).toEqual([1013]);
+    });
+  });
+
+  describe('ready socket', () => {
+    beforeEach(makeReady);
+
+    it('answers a frame that is not JSON with a BAD_REQUEST error event', () => {
+      handle('{"type":');
+      expect(socket.frames).toEqual([{ type: 'error', data: { code: 'BAD_REQUEST', message: 'frame is not valid JSON' } }]);
+      expect(socket.ended).toEqual([]);
+      expect(forwarder.calls).toEqual([]);
+    });
+
+    it('answers an unknown type with a BAD_REQUEST reply carrying the ref', () => {
+      handle(raw({ type: 'room.explode', ref: 'x1', data: {} }));
+      expect(socket.frames).toEqual([
+        { type: 'reply', ref: 'x1', ok: false, error: { code: 'BAD_REQUEST', message: 'unknown type "room.explode"' } },
+      ]);
+      expect(forwarder.calls).toEqual([]);
+    });
+
+    it('answers bad data BAD_REQUEST with the ref and forwards nothing', () => {
+      handle(raw({ type: 'message.send', ref: 'b1', data: { roomId: 'r1' } }));
+      expect(socket.frames).toEqual([{ type: 'reply', ref: 'b1', ok: false, error: { code: 'BAD_REQUEST', message: expect.stringContaining('message.send') } }]);
+      expect(forwarder.calls).toEqual([]);
+    });
+
+    it('never forwards an internal op sent by a client', () => {
+      handle(raw({ type: '$catchup', ref: 'i1', data: { roomId: 'r1', after: 0 } }));
+      expect(socket.frames).toEqual([{ type: 'reply', ref: 'i1', ok: false, error: { code: 'BAD_REQUEST', message: expect.any(String) } }]);
+      expect(forwarder.calls).toEqual([]);
+    });
+
+    it('answers ping with pong', () => {
+      handle('{"type":"ping"}');
+      expect(socket.sent).toEqual(['{"type":"pong"}']);
+    });
+
+    it('answers ping with a ref with pong and an ok reply', () => {
+      handle(raw({ type: 'ping', ref: 'p7' }));
+      expect(socket.sent).toEqual(['{"type":"pong"}', '{"type":"reply","ref":"p7","ok":true,"data":{}}']);
+      expect(forwarder.calls).toEqual([]);
+    });
+
+    it('answers a second auth BAD_REQUEST and keeps the session', async () => {
+      const token = await tokens.sign(alice);
+      handle(raw({ type: 'auth', ref: 'a2', data: { token } }));
+      await settle();
+      expect(socket.frames).toEqual([
+        { type: 'reply', ref: 'a2', ok: false, error: { code: 'BAD_REQUEST', message: 'already authenticated' } },
+      ]);
+      expect(sessions.open).not.toHaveBeenCalled();
+      expect(socket.ended).toEqual([]);
+    });
+
+    it('forwards a valid op with the raw text, the user and the connection', () => {
+      const text = '{"type":"message.send","ref":"s1","data":{"roomId":"r1","text":"héllo  ","clientMsgId":"m1","extra":1}}';
+      handle(text);
+      expect(forwarder.calls).toEqual([
+        {
+          frame: { type: 'message.send', ref: 's1', data: { roomId: 'r1', text: 'héllo  ', clientMsgId: 'm1' } },
+          raw: text,
+          user: alice,
+          connectionId: 'c1',
+        },
+      ]);
+      expect(socket.sent).toEqual([]);
+    });
+
+    it('answers UNAVAILABLE with the ref when the stream append fails', async () => {
+      forwarder.result = Promise.reject(new Error('connection is closed'));
+      handle(raw({ type: 'room.list', ref: 'l1' }));
+      await settle();
+      expect(socket.frames).toEqual([
+        { type: 'reply', ref: 'l1', ok: false, error: { code: 'UNAVAILABLE', message: expect.any(String) } },
+      ]);
+      expect(socket.ended).toEqual([]);
+    });
+
+    it('answers UNAVAILABLE as an error event when the failed op had no ref', async () => {
+      forwarder.result = Promise.reject(new Error('connection is closed'));
+      handle(raw({ type: 'room.list' }));
+      await settle();
+      expect(socket.frames).toEqual([{ type: 'error', data: { code: 'UNAVAILABLE', message: expect.any(String) } }]);
+    });
+
+    it('sends nothing to a socket that closed before the append failed', async () => {
+      forwarder.result = Promise.reject(new Error('connection is closed'));
+      handle(raw({ type: 'room.list', ref: 'l1' }));
+      socket.data.closed = true;
+      await settle();
+      expect(socket.sent).toEqual([]);
+    });
+  });
+});
