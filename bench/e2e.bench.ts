@@ -5,7 +5,9 @@
  *  - bare uWS: one uWebSockets.js process with topics (ceiling).
  * Workload: one room, BENCH_CLIENTS (200) members split over the servers, BENCH_SENDERS (10)
  * sending BENCH_TEXT_BYTES (300) byte messages; phase "max" keeps BENCH_WINDOW (16) unacked sends
- * per sender for BENCH_SECONDS (10); phase "rate" sends BENCH_RATE (1000)/s for BENCH_SECONDS.
+ * per sender for BENCH_SECONDS (10); phase "rate" sends BENCH_RATE (1000)/s for BENCH_SECONDS;
+ * each phase is preceded by BENCH_WARMUP_SECONDS (1) of the same load, not measured.
+ * See bench/README.md for every knob and what each row of the table means.
  * Writes bench/results/e2e-<date>.json and prints the table. Exits non-zero only when the
  * harness fails (a system could not be started or driven); a system that loses messages or
  * misses a target is a result, not a failure.
@@ -47,9 +49,12 @@ async function runPhase(
   const rec = new PhaseRecorder(name, gStart, cfg.clients, isSender);
   router.add(rec);
   const senders = sys.clients.slice(0, cfg.senders);
-  const before = snapshot(sys.procs);
+  // CPU is sampled over the measured window, which starts after the warm-up.
+  let before = snapshot(sys.procs);
+  const atWindow = setTimeout(() => (before = snapshot(sys.procs)), cfg.warmupSeconds * 1000);
   if (name === 'max') await maxThroughputPhase(senders, rec, cfg);
   else await fixedRatePhase(senders, rec, cfg);
+  clearTimeout(atWindow);
   const after = snapshot(sys.procs);
   const drained = await drain(rec, cfg, cfg.clients);
   const result = rec.result();

@@ -5,7 +5,7 @@ export type ParseMode = 'full' | 'scan';
 export interface BenchConfig {
   /** Measured seconds of each phase (BENCH_SECONDS). */
   seconds: number;
-  /** Unmeasured seconds before the max-throughput window, to warm the JIT (BENCH_WARMUP_SECONDS). */
+  /** Unmeasured seconds at the start of each phase, same load, before its window (BENCH_WARMUP_SECONDS). */
   warmupSeconds: number;
   /** Total sends per second in the fixed-rate phase (BENCH_RATE). */
   rate: number;
@@ -78,12 +78,12 @@ export function loadConfig(): BenchConfig {
     parse,
     databaseAdminUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     out: process.env.BENCH_OUT || undefined,
-    // 3 systems × (setup + 2 phases + drains) fit in 170 s at the defaults.
-    timeoutSeconds: num('BENCH_TIMEOUT_SECONDS', Math.max(170, systems.length * (2 * seconds + warmupSeconds + 40)), 10),
+    // A failsafe only: at the defaults a run takes about 90 s.
+    timeoutSeconds: num('BENCH_TIMEOUT_SECONDS', Math.max(170, systems.length * (2 * (seconds + warmupSeconds) + 30)), 10),
     ackWaitMs: 5000,
     quietMs: 1000,
     drainMaxMs: 8000,
-    maxSendsPerPhase: Math.floor(num('BENCH_MAX_SENDS_PER_PHASE', 20_000 * seconds, 100)),
+    maxSendsPerPhase: Math.floor(num('BENCH_MAX_SENDS_PER_PHASE', 20_000 * (seconds + warmupSeconds), 100)),
     maxOutstandingPerSender: 2000,
   };
 }

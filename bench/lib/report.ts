@@ -88,9 +88,11 @@ export function buildRows(runs: Record<string, SystemRun | undefined>): Row[] {
   add('gateway RSS MB, end of max (max/server)', (s) => mb(s.max.usage.maxServerRssKb));
   add('gateway RSS MB, end of rate (max/server)', (s) => mb(s.rate.usage.maxServerRssKb));
   add('RSS KB per connection (rough, 100/server)', (s) => s.setup.rssPerConnectionKb, '≤ 2 KB (50k idle sockets)', (v) => typeof v === 'number' && v <= 2);
-  add('max: server CPU % (all processes)', (s) => s.max.usage.serverCpuPercentTotal);
+  add('max: server CPU % (all processes, % of 1 core)', (s) => s.max.usage.serverCpuPercentTotal);
   add('max: client process CPU %', (s) => s.max.usage.clientCpuPercent);
   add('rate: server CPU % (all processes)', (s) => s.rate.usage.serverCpuPercentTotal);
+  add('rate: client process CPU %', (s) => s.rate.usage.clientCpuPercent);
+  add('max / rate: other CPU % on the box (noise)', (s) => `${s.max.usage.otherCpuPercent ?? '?'} / ${s.rate.usage.otherCpuPercent ?? '?'}`);
   add('connect attempts failed before hello (retried)', (s) => sum(s.setup.connectFailures), '0', (v) => v === 0);
   add('socket closes / error events', (s) => `${s.clientTrouble.closes} / ${sum(s.clientTrouble.errorEvents)}`, '0 / 0', (_, s) => s.clientTrouble.closes === 0);
   return rows;

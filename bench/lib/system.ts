@@ -2,7 +2,7 @@
 import type { BenchClient } from './bench-client';
 import type { SystemKey } from './config';
 import { performance } from 'node:perf_hooks';
-import { cpuSeconds, rssKb } from './proc-stats';
+import { CORES, cpuSeconds, machineTicks, rssKb } from './proc-stats';
 
 export interface ServerProc {
   name: string;
@@ -65,6 +65,7 @@ export interface ProcSnapshot {
   cpu: Record<string, number | null>;
   rss: Record<string, number | null>;
   selfCpu: NodeJS.CpuUsage;
+  machine: { busy: number; total: number } | null;
 }
 
 export function snapshot(procs: ServerProc[]): ProcSnapshot {
@@ -73,6 +74,7 @@ export function snapshot(procs: ServerProc[]): ProcSnapshot {
     cpu: Object.fromEntries(procs.map((p) => [p.name, cpuSeconds(p.pid)])),
     rss: rssOf(procs),
     selfCpu: process.cpuUsage(),
+    machine: machineTicks(),
   };
 }
 
@@ -81,6 +83,10 @@ export interface ProcUsage {
   cpuPercent: Record<string, number | null>;
   serverCpuPercentTotal: number;
   clientCpuPercent: number;
+  /** Busy CPU of the whole machine, in % of one core (CORES × 100 = all busy). */
+  machineCpuPercent: number | null;
+  /** machine − client − the system's processes: other work on the box that disturbed the phase. */
+  otherCpuPercent: number | null;
   /** VmRSS at the end of the phase, KiB. */
   rssKb: Record<string, number | null>;
   maxServerRssKb: number | null;
@@ -99,10 +105,17 @@ export function usageBetween(procs: ServerProc[], a: ProcSnapshot, b: ProcSnapsh
   }
   const self = (b.selfCpu.user + b.selfCpu.system - a.selfCpu.user - a.selfCpu.system) / 1e6;
   const serverRss = procs.filter((p) => p.role === 'server').map((p) => b.rss[p.name]);
+  const clientCpuPercent = wall > 0 ? Math.round((self / wall) * 1000) / 10 : 0;
+  const machine =
+    a.machine && b.machine && b.machine.total > a.machine.total
+      ? Math.round(((b.machine.busy - a.machine.busy) / (b.machine.total - a.machine.total)) * CORES * 1000) / 10
+      : null;
   return {
     cpuPercent,
     serverCpuPercentTotal: Math.round(total * 10) / 10,
-    clientCpuPercent: wall > 0 ? Math.round((self / wall) * 1000) / 10 : 0,
+    clientCpuPercent,
+    machineCpuPercent: machine,
+    otherCpuPercent: machine === null ? null : Math.max(0, Math.round((machine - clientCpuPercent - total) * 10) / 10),
     rssKb: b.rss,
     maxServerRssKb: serverRss.some((r) => r == null) ? null : Math.max(...(serverRss as number[])),
   };

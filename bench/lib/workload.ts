@@ -38,9 +38,11 @@ export async function maxThroughputPhase(senders: BenchClient[], rec: PhaseRecor
 export async function fixedRatePhase(senders: BenchClient[], rec: PhaseRecorder, cfg: BenchConfig): Promise<void> {
   const outstanding = new Int32Array(senders.length);
   const start = performance.now();
-  rec.t0 = start;
-  rec.t1 = start + cfg.seconds * 1000;
-  const total = Math.min(Math.round(cfg.rate * cfg.seconds), cfg.maxSendsPerPhase);
+  // The same rate runs unmeasured for warmupSeconds first: the switch from the max phase
+  // (heap, JIT, socket buffers) should not land in the percentiles.
+  rec.t0 = start + cfg.warmupSeconds * 1000;
+  rec.t1 = rec.t0 + cfg.seconds * 1000;
+  const total = Math.min(Math.round(cfg.rate * (cfg.seconds + cfg.warmupSeconds)), cfg.maxSendsPerPhase);
   let k = 0;
   await new Promise<void>((resolve) => {
     const tick = () => {

@@ -224,11 +224,11 @@ describe.each(ENGINES)('store on $name', (engine) => {
         { id: bob.id, username: bob.username, role: 'member' },
         { id: carol.id, username: carol.username, role: 'moderator' },
       ]);
-      expect(await rooms.memberRoles(room.id)).toEqual(
+      expect(await rooms.memberStates(room.id)).toEqual(
         new Map([
-          [owner.id, 'owner'],
-          [bob.id, 'member'],
-          [carol.id, 'moderator'],
+          [owner.id, { role: 'owner', mutedUntil: null }],
+          [bob.id, { role: 'member', mutedUntil: null }],
+          [carol.id, { role: 'moderator', mutedUntil: null }],
         ]),
       );
       expect((await rooms.findById(room.id))!.memberCount).toBe(3);

@@ -2,6 +2,15 @@ import { Stack, startStack } from '@chat/devstack';
 import { createTestDatabase, TestDatabase } from './postgres';
 import { RedisServerHandle, startRedisServer } from '@chat/devstack';
 
+const GENEROUS_RATE_LIMITS = {
+  RATE_CONN_FRAMES_PER_SEC: '100000',
+  RATE_CONN_FRAMES_BURST: '100000',
+  RATE_CONN_SENDS_PER_SEC: '100000',
+  RATE_CONN_SENDS_BURST: '100000',
+  RATE_USER_FRAMES_PER_MIN: '1000000',
+  RATE_USER_SENDS_PER_MIN: '1000000',
+};
+
 export interface ChatStack extends Stack {
   redis: RedisServerHandle;
   database: TestDatabase;
@@ -16,7 +25,7 @@ export interface ChatStack extends Stack {
  */
 export async function startChatStack(
   name: string,
-  options: { gateways?: number; messages?: number; env?: Record<string, string> } = {},
+  options: { gateways?: number; messages?: number; presence?: number; env?: Record<string, string> } = {},
 ): Promise<ChatStack> {
   const redis = await startRedisServer();
   const database = await createTestDatabase(`e2e_${name}`);
@@ -26,7 +35,9 @@ export async function startChatStack(
       databaseUrl: database.url,
       gateways: options.gateways ?? 2,
       messages: options.messages ?? 2,
-      env: options.env,
+      presence: options.presence ?? 1,
+      // Tests push bursts far beyond a person's pace; the rate-limit tests set their own limits.
+      env: { ...GENEROUS_RATE_LIMITS, ...options.env },
     });
     return {
       ...stack,

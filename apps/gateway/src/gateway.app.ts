@@ -22,6 +22,8 @@ export async function startGateway(config: Config, logger: Logger) {
       heartbeatMs: config.gateway.heartbeatMs,
       authTimeoutMs: config.gateway.authTimeoutMs,
       maxPendingFrames: config.gateway.maxPendingFrames,
+      heartbeatIntervalMs: config.gateway.heartbeatIntervalMs,
+      rates: config.rateLimits,
     },
     commands,
     subscriber,

@@ -14,6 +14,7 @@ export interface StackOptions {
   databaseUrl?: string;
   gateways?: number;
   messages?: number;
+  presence?: number;
   env?: Record<string, string>;
 }
 
@@ -32,7 +33,7 @@ export interface Stack {
   gatewayUrls: string[];
   processes: StackProcess[];
   /** Starts one more process of an app (e.g. a replacement messages instance). */
-  add(app: 'gateway' | 'messages', env?: Record<string, string>): Promise<StackProcess>;
+  add(app: 'gateway' | 'messages' | 'presence', env?: Record<string, string>): Promise<StackProcess>;
   stop(): Promise<void>;
 }
 
@@ -52,8 +53,9 @@ const ENTRY = {
   api: 'dist/apps/api/src/main.js',
   gateway: 'dist/apps/gateway/src/main.js',
   messages: 'dist/apps/messages/src/main.js',
+  presence: 'dist/apps/presence/src/main.js',
 } as const;
-const PORT_VAR = { api: 'API_PORT', gateway: 'GATEWAY_PORT', messages: 'MESSAGES_PORT' } as const;
+const PORT_VAR = { api: 'API_PORT', gateway: 'GATEWAY_PORT', messages: 'MESSAGES_PORT', presence: 'PRESENCE_PORT' } as const;
 
 export async function startStack(options: StackOptions): Promise<Stack> {
   const processes: StackProcess[] = [];
@@ -98,6 +100,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   try {
     const api = await launch('api');
     for (let i = 0; i < (options.messages ?? 1); i++) await launch('messages');
+    for (let i = 0; i < (options.presence ?? 1); i++) await launch('presence');
     const gateways = await Promise.all(Array.from({ length: options.gateways ?? 2 }, () => launch('gateway')));
     return {
       apiUrl: `http://127.0.0.1:${api.port}`,

@@ -11,10 +11,18 @@ export interface ConnectionData {
   closed: boolean;
   /** Rooms this socket is subscribed to (uWS topics of the same name). */
   rooms: string[];
+  /** Holds a reference on the `user:{id}` channel subscription. */
+  userChannel?: boolean;
   /** Frames that arrived before `hello`, processed in order right after it. */
   queued?: string[];
   /** Set in the upgrade when the query token was bad: the socket is closed 4001 on open. */
   rejected?: string;
+  /** Token buckets of the connection rate limiter. */
+  frameTokens?: number;
+  sendTokens?: number;
+  refilledAt?: number;
+  /** The room this connection last said it is typing in: a send there stops the typing. */
+  typingIn?: string;
 }
 
 /**

@@ -2,6 +2,8 @@ import Redis from 'ioredis';
 import { envelopeFields, routingKey, ClientFrame, User } from '@chat/protocol';
 import { Keys, shardOf } from '@chat/redis';
 
+const PRESENCE_OPS = new Set(['typing.start', 'typing.stop', 'presence.set']);
+
 /**
  * Puts a client's op on its shard's stream: shard = hash(room, or the user for ops without
  * a room) mod S. The frame text goes as the client sent it; the service validates it again.
@@ -14,17 +16,27 @@ export class Forwarder {
     private readonly shards: number,
   ) {}
 
+  /** A client op: typing and presence go to the presence service, the rest to the op's shard. */
   forward(frame: ClientFrame, raw: string, user: User, connectionId: string): Promise<unknown> {
-    return this.append(routingKey(frame, user.id), raw, user, connectionId);
+    const stream = PRESENCE_OPS.has(frame.type) ? Keys.presenceIn() : this.shardStream(routingKey(frame, user.id));
+    return this.append(stream, raw, user, connectionId);
   }
 
-  /** Gateway-internal ops (`$…`), routed by `key`. */
+  /** Gateway-internal ops (`$…`) for the messages service, routed by `key`. */
   forwardInternal(type: string, data: unknown, key: string, user: User, connectionId: string): Promise<unknown> {
-    return this.append(key, JSON.stringify({ type, data }), user, connectionId);
+    return this.append(this.shardStream(key), JSON.stringify({ type, data }), user, connectionId);
   }
 
-  private append(key: string, raw: string, user: User, connectionId: string): Promise<unknown> {
-    const stream = Keys.inStream(shardOf(key, this.shards));
+  /** Connection events and frames the gateway itself reports to the presence service. */
+  toPresence(type: string, data: unknown, user: User, connectionId: string): Promise<unknown> {
+    return this.append(Keys.presenceIn(), JSON.stringify({ type, data }), user, connectionId);
+  }
+
+  private shardStream(key: string): string {
+    return Keys.inStream(shardOf(key, this.shards));
+  }
+
+  private append(stream: string, raw: string, user: User, connectionId: string): Promise<unknown> {
     const fields = envelopeFields({ f: raw, u: user.id, n: user.username, g: this.gatewayId, c: connectionId, t: Date.now() });
     return this.redis.xadd(stream, '*', ...fields);
   }

@@ -1,10 +1,12 @@
 import { TokenService } from '@chat/auth';
 import { ClientFrame, MAX_FRAME_BYTES, User } from '@chat/protocol';
 import { ClientSocket, ConnectionData } from './client-socket';
+import { ConnectionRateLimiter, ConnectionRates } from './connection-rate-limiter';
 import { FrameHandler } from './frame-handler';
 import { Forwarder } from './forwarder';
 import { GatewayMetrics } from './gateway.metrics';
 import { SessionOpener } from './session-opener';
+import { UserRateLimiter } from './user-rate-limiter';
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -55,35 +57,54 @@ const alice: User = { id: 'u-alice', username: 'alice' };
 const raw = (frame: unknown) => JSON.stringify(frame);
 const bytes = (s: string) => Buffer.byteLength(s);
 
+afterEach(() => jest.restoreAllMocks());
+
 describe('FrameHandler', () => {
   const tokens = new TokenService(SECRET, 3600);
   let socket: FakeSocket;
   let forwarder: FakeForwarder;
   let sessions: { open: jest.Mock<Promise<void>, [ClientSocket, User]> };
+  /** The per-user limits shared through Redis: 0 = allowed, else ms to wait. */
+  let userLimits: { take: jest.Mock<Promise<number>, [string, boolean]> };
   let handler: FrameHandler;
+  let verify: jest.SpyInstance<Promise<User>, [string]>;
 
   function handle(text: string, size = bytes(text)): void {
     handler.handle(socket, text, size);
   }
 
-  beforeEach(() => {
-    socket = new FakeSocket();
-    forwarder = new FakeForwarder();
-    sessions = { open: jest.fn(async () => undefined) };
-    handler = new FrameHandler(
+  /** Waits for the token checks started so far (jose verifies on the crypto thread pool), then for their reactions. */
+  async function verified(): Promise<void> {
+    await Promise.allSettled(verify.mock.results.map((r) => r.value as Promise<unknown>));
+    await settle();
+  }
+
+  function build(rates: ConnectionRates): FrameHandler {
+    return new FrameHandler(
       tokens,
       sessions as unknown as SessionOpener,
       forwarder as unknown as Forwarder,
       3,
+      new ConnectionRateLimiter(rates),
+      userLimits as unknown as UserRateLimiter,
       GatewayMetrics.get(),
     );
+  }
+
+  beforeEach(() => {
+    socket = new FakeSocket();
+    verify = jest.spyOn(tokens, 'verify');
+    forwarder = new FakeForwarder();
+    sessions = { open: jest.fn<Promise<void>, [ClientSocket, User]>(async () => undefined) };
+    userLimits = { take: jest.fn<Promise<number>, [string, boolean]>(async () => 0) };
+    // Generous local buckets: the rate-limit tests set their own.
+    handler = build({ frames: { perSecond: 1000, burst: 1000 }, sends: { perSecond: 1000, burst: 1000 } });
   });
 
   /** The state SessionOpener leaves behind: user set, hello sent, ready. */
   function makeReady(): void {
     socket.data.user = alice;
     socket.data.ready = true;
-    socket.data.queued = undefined;
   }
 
   describe('size limit', () => {
@@ -133,7 +154,7 @@ describe('FrameHandler', () => {
 
     it('closes 4001 on a bad token', async () => {
       handle(raw({ type: 'auth', data: { token: 'not-a-jwt' } }));
-      await settle();
+      await verified();
       expect(socket.ended).toEqual([{ code: 4001, reason: expect.stringMatching(/^invalid token/) }]);
       expect(sessions.open).not.toHaveBeenCalled();
     });
@@ -141,7 +162,7 @@ describe('FrameHandler', () => {
     it('closes 4001 on a token signed with another secret', async () => {
       const forged = await new TokenService('some-other-secret-0123456789abcdef', 3600).sign(alice);
       handle(raw({ type: 'auth', data: { token: forged } }));
-      await settle();
+      await verified();
       expect(socket.ended.map((e) => e.code)).toEqual([4001]);
       expect(sessions.open).not.toHaveBeenCalled();
     });
@@ -149,7 +170,7 @@ describe('FrameHandler', () => {
     it('opens the session with the token’s user on a good token', async () => {
       const token = await tokens.sign(alice);
       handle(raw({ type: 'auth', ref: 'a1', data: { token } }));
-      await settle();
+      await verified();
       expect(sessions.open).toHaveBeenCalledTimes(1);
       expect(sessions.open).toHaveBeenCalledWith(socket, alice);
       expect(socket.ended).toEqual([]);
@@ -159,7 +180,7 @@ describe('FrameHandler', () => {
       const token = await tokens.sign(alice);
       handle(raw({ type: 'auth', data: { token } }));
       socket.data.closed = true;
-      await settle();
+      await verified();
       expect(sessions.open).not.toHaveBeenCalled();
       expect(socket.ended).toEqual([]);
     });
@@ -172,7 +193,7 @@ describe('FrameHandler', () => {
       handle(send1);
       handle(raw({ type: 'ping', ref: 'p1' }));
       handle(send2);
-      await settle();
+      await verified();
       expect(sessions.open).toHaveBeenCalledTimes(1);
       expect(forwarder.calls).toEqual([]);
       expect(socket.sent).toEqual([]);
@@ -182,6 +203,7 @@ describe('FrameHandler', () => {
       makeReady();
       handler.drainQueue(socket);
       expect(socket.data.queued).toBeUndefined();
+      await settle(); // forwarding waits for the user rate limit check
       expect(forwarder.calls.map((c) => c.raw)).toEqual([send1, send2]);
       expect(forwarder.calls.map((c) => c.frame.ref)).toEqual(['s1', 's2']);
       expect(socket.sent).toEqual(['{"type":"pong"}', '{"type":"reply","ref":"p1","ok":true,"data":{}}']);
@@ -209,6 +231,7 @@ describe('FrameHandler', () => {
 
       makeReady();
       handler.drainQueue(socket);
+      await settle();
       expect(forwarder.calls.map((c) => c.frame.ref)).toEqual(['q1', 'q2', 'q3']);
     });
 
@@ -221,7 +244,7 @@ describe('FrameHandler', () => {
       sessions.open.mockRejectedValueOnce(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' }));
       const token = await tokens.sign(alice);
       handle(raw({ type: 'auth', data: { token } }));
-      await settle();
+      await verified();
       expect(sessions.open).toHaveBeenCalledTimes(1);
       expect(socket.ended.map((e) => e.code)).toEqual([1013]);
     });
@@ -271,7 +294,7 @@ describe('FrameHandler', () => {
     it('answers a second auth BAD_REQUEST and keeps the session', async () => {
       const token = await tokens.sign(alice);
       handle(raw({ type: 'auth', ref: 'a2', data: { token } }));
-      await settle();
+      await verified();
       expect(socket.frames).toEqual([
         { type: 'reply', ref: 'a2', ok: false, error: { code: 'BAD_REQUEST', message: 'already authenticated' } },
       ]);
@@ -279,9 +302,11 @@ describe('FrameHandler', () => {
       expect(socket.ended).toEqual([]);
     });
 
-    it('forwards a valid op with the raw text, the user and the connection', () => {
+    it('forwards a valid op with the raw text, the user and the connection', async () => {
       const text = '{"type":"message.send","ref":"s1","data":{"roomId":"r1","text":"héllo  ","clientMsgId":"m1","extra":1}}';
       handle(text);
+      await settle();
+      expect(userLimits.take).toHaveBeenCalledWith('u-alice', true);
       expect(forwarder.calls).toEqual([
         {
           frame: { type: 'message.send', ref: 's1', data: { roomId: 'r1', text: 'héllo  ', clientMsgId: 'm1' } },
@@ -291,6 +316,80 @@ describe('FrameHandler', () => {
         },
       ]);
       expect(socket.sent).toEqual([]);
+    });
+
+    it('keeps the order of forwarded frames', async () => {
+      const texts = ['a', 'b', 'c'].map((x, i) => raw({ type: 'message.send', ref: x, data: { roomId: 'r1', text: x, clientMsgId: `m${i}` } }));
+      for (const t of texts) handle(t);
+      await settle();
+      expect(forwarder.calls.map((c) => c.raw)).toEqual(texts);
+    });
+
+    it('answers RATE_LIMITED with retryAfterMs once the connection’s bucket is empty, and forwards nothing more', async () => {
+      jest.spyOn(Date, 'now').mockReturnValue(1_700_000_000_000); // no refill between frames
+      handler = build({ frames: { perSecond: 2, burst: 2 }, sends: { perSecond: 100, burst: 100 } });
+      handle(raw({ type: 'room.list', ref: 'l1' }));
+      handle(raw({ type: 'room.list', ref: 'l2' }));
+      handle(raw({ type: 'room.list', ref: 'l3' }));
+      handle('{"type":"ping"}'); // answered by the gateway itself, never limited
+      await settle();
+      expect(forwarder.calls.map((c) => c.frame.ref)).toEqual(['l1', 'l2']);
+      expect(socket.frames).toEqual([
+        { type: 'reply', ref: 'l3', ok: false, error: { code: 'RATE_LIMITED', message: expect.any(String), retryAfterMs: expect.any(Number) } },
+        { type: 'pong' },
+      ]);
+      const retry = (socket.frames[0].error as { retryAfterMs: number }).retryAfterMs;
+      expect(retry).toBe(500); // one token at 2 per second
+      expect(socket.ended).toEqual([]);
+    });
+
+    it('limits sends separately from other frames', async () => {
+      jest.spyOn(Date, 'now').mockReturnValue(1_700_000_000_000);
+      handler = build({ frames: { perSecond: 100, burst: 100 }, sends: { perSecond: 1, burst: 1 } });
+      handle(raw({ type: 'message.send', ref: 's1', data: { roomId: 'r1', text: 'a', clientMsgId: 'm1' } }));
+      handle(raw({ type: 'message.send', ref: 's2', data: { roomId: 'r1', text: 'b', clientMsgId: 'm2' } }));
+      handle(raw({ type: 'room.list', ref: 'l1' }));
+      await settle();
+      expect(forwarder.calls.map((c) => c.frame.ref)).toEqual(['s1', 'l1']);
+      expect(socket.frames).toEqual([
+        { type: 'reply', ref: 's2', ok: false, error: { code: 'RATE_LIMITED', message: expect.any(String), retryAfterMs: 1000 } },
+      ]);
+    });
+
+    it('answers RATE_LIMITED with the wait the user limit gives, without forwarding', async () => {
+      userLimits.take.mockResolvedValueOnce(1500);
+      handle(raw({ type: 'room.list', ref: 'l1' }));
+      await settle();
+      expect(userLimits.take).toHaveBeenCalledWith('u-alice', false);
+      expect(forwarder.calls).toEqual([]);
+      expect(socket.frames).toEqual([
+        { type: 'reply', ref: 'l1', ok: false, error: { code: 'RATE_LIMITED', message: expect.any(String), retryAfterMs: 1500 } },
+      ]);
+      expect(socket.ended).toEqual([]);
+    });
+
+    it('answers UNAVAILABLE when the user limit cannot be checked', async () => {
+      userLimits.take.mockRejectedValueOnce(new Error('Connection is closed.'));
+      handle(raw({ type: 'room.list', ref: 'l1' }));
+      await settle();
+      expect(forwarder.calls).toEqual([]);
+      expect(socket.frames).toEqual([{ type: 'reply', ref: 'l1', ok: false, error: { code: 'UNAVAILABLE', message: expect.any(String) } }]);
+    });
+
+    it('a send in the room the user is typing in also stops the typing', async () => {
+      handle(raw({ type: 'typing.start', data: { roomId: 'r1' } }));
+      await settle();
+      handle(raw({ type: 'message.send', ref: 's1', data: { roomId: 'r1', text: 'a', clientMsgId: 'm1' } }));
+      await settle();
+      handle(raw({ type: 'message.send', ref: 's2', data: { roomId: 'r1', text: 'b', clientMsgId: 'm2' } }));
+      await settle();
+      expect(forwarder.calls.map((c) => [c.frame.type, c.frame.ref])).toEqual([
+        ['typing.start', undefined],
+        ['message.send', 's1'],
+        ['typing.stop', undefined],
+        ['message.send', 's2'],
+      ]);
+      expect(forwarder.calls[2].raw).toBe('{"type":"typing.stop","data":{"roomId":"r1"}}');
     });
 
     it('answers UNAVAILABLE with the ref when the stream append fails', async () => {

@@ -1,6 +1,7 @@
 import { TokenService } from '@chat/auth';
 import {
   ChatError,
+  ClientFrame,
   CloseCode,
   ErrorBody,
   ErrorCode,
@@ -11,14 +12,21 @@ import {
   replyOk,
 } from '@chat/protocol';
 import { ClientSocket } from './client-socket';
+import { ConnectionRateLimiter } from './connection-rate-limiter';
 import { Forwarder } from './forwarder';
 import { GatewayMetrics } from './gateway.metrics';
 import { SessionOpener } from './session-opener';
+import { UserRateLimiter } from './user-rate-limiter';
+
+/** RFC 6455 1013: the backend did not answer; reconnect later. */
+export const TRY_AGAIN_LATER = 1013;
 
 /**
  * Every frame a client sends lands here. The gateway answers what it can alone (size,
- * shape, auth, ping) and forwards every other op to its shard's stream. A bad frame gets
+ * shape, auth, ping, rate limits) and forwards every other op to its stream. A bad frame gets
  * BAD_REQUEST and the socket stays open; only an oversized frame or a bad token closes it.
+ * Rate limits: a local token bucket per connection first (no I/O), then the user's limits
+ * shared by all gateways in Redis; RATE_LIMITED carries retryAfterMs and never closes.
  */
 export class FrameHandler {
   constructor(
@@ -26,6 +34,8 @@ export class FrameHandler {
     private readonly sessions: SessionOpener,
     private readonly forwarder: Forwarder,
     private readonly maxQueued: number,
+    private readonly connectionLimits: ConnectionRateLimiter,
+    private readonly userLimits: UserRateLimiter,
     private readonly metrics: GatewayMetrics,
   ) {}
 
@@ -53,11 +63,44 @@ export class FrameHandler {
       case 'auth':
         return this.fail(socket, frame.ref, { code: ErrorCode.BAD_REQUEST, message: 'already authenticated' }, 'bad_request');
       default:
-        this.metrics.framesIn.inc({ outcome: 'forwarded' });
-        this.forwarder.forward(frame, raw, data.user!, data.id).catch(() =>
-          this.fail(socket, frame.ref, { code: ErrorCode.UNAVAILABLE, message: 'backend unavailable, retry later' }, 'unavailable'),
-        );
+        this.forwardLimited(socket, frame, raw);
     }
+  }
+
+  private forwardLimited(socket: ClientSocket, frame: ClientFrame, raw: string): void {
+    const data = socket.getUserData();
+    const user = data.user!;
+    const isSend = frame.type === 'message.send';
+    const wait = this.connectionLimits.take(data, isSend, Date.now());
+    if (wait > 0) return this.rateLimited(socket, frame.ref, wait, 'connection');
+    this.userLimits
+      .take(user.id, isSend)
+      .then(async (userWait) => {
+        if (userWait > 0) return this.rateLimited(socket, frame.ref, userWait, 'user');
+        this.metrics.framesIn.inc({ outcome: 'forwarded' });
+        await this.forwarder.forward(frame, raw, user, data.id);
+        this.trackTyping(socket, frame);
+      })
+      .catch(() =>
+        this.fail(socket, frame.ref, { code: ErrorCode.UNAVAILABLE, message: 'backend unavailable, retry later' }, 'unavailable'),
+      );
+  }
+
+  /** Sending in a room ends the sender's typing there (PROTOCOL.md), without a round trip. */
+  private trackTyping(socket: ClientSocket, frame: ClientFrame): void {
+    const data = socket.getUserData();
+    if (frame.type === 'typing.start') data.typingIn = frame.data.roomId;
+    else if (frame.type === 'typing.stop' && data.typingIn === frame.data.roomId) data.typingIn = undefined;
+    else if (frame.type === 'message.send' && data.typingIn === frame.data.roomId) {
+      data.typingIn = undefined;
+      const stop: ClientFrame = { type: 'typing.stop', data: { roomId: frame.data.roomId } };
+      void this.forwarder.forward(stop, JSON.stringify(stop), data.user!, data.id).catch(() => undefined);
+    }
+  }
+
+  private rateLimited(socket: ClientSocket, ref: string | undefined, retryAfterMs: number, scope: string): void {
+    const error = { code: ErrorCode.RATE_LIMITED, message: `too many requests (${scope} limit)`, retryAfterMs };
+    this.fail(socket, ref, error, 'rate_limited');
   }
 
   /** A bare connection's first frame must be `auth`; anything else is answered UNAUTHORIZED. */
@@ -70,14 +113,18 @@ export class FrameHandler {
     }
     const data = socket.getUserData();
     data.queued = []; // frames arriving while the token is checked wait for hello
-    this.tokens
-      .verify(parsed.frame.data.token)
-      .then((user) => (data.closed ? undefined : this.sessions.open(socket, user)))
-      .catch((err) => {
+    this.tokens.verify(parsed.frame.data.token).then(
+      (user) => {
+        if (data.closed) return;
+        // A good token whose session cannot open is a backend problem, not a bad token.
+        this.sessions.open(socket, user).catch(() => !data.closed && socket.end(TRY_AGAIN_LATER, 'backend unavailable, reconnect later'));
+      },
+      (err) => {
         if (data.closed) return;
         const reason = err instanceof ChatError ? err.message : 'authentication failed';
         socket.end(CloseCode.UNAUTHORIZED, reason.slice(0, 120));
-      });
+      },
+    );
   }
 
   private queue(socket: ClientSocket, raw: string): void {

@@ -1,17 +1,19 @@
 import Redis from 'ioredis';
 import { TokenService } from '@chat/auth';
-import { CloseCode, newConnectionId, User } from '@chat/protocol';
+import { CloseCode, InternalOp, newConnectionId, User } from '@chat/protocol';
 import { Channels, roomOfChannel } from '@chat/redis';
 import { Logger } from '@chat/observability';
 import { ClientSocket, ConnectionData, TopicHub } from './client-socket';
+import { ConnectionRateLimiter, ConnectionRates } from './connection-rate-limiter';
 import { ConnectionRegistry } from './connection-registry';
 import { DeliveryRouter } from './delivery-router';
-import { FrameHandler } from './frame-handler';
+import { FrameHandler, TRY_AGAIN_LATER } from './frame-handler';
 import { Forwarder } from './forwarder';
 import { GatewayMetrics } from './gateway.metrics';
 import { RefCountedSubscriptions } from './ref-counted-subscriptions';
 import { RoomSubscriptions } from './room-subscriptions';
 import { SessionOpener } from './session-opener';
+import { UserRateLimiter, UserRates } from './user-rate-limiter';
 
 export interface GatewayOptions {
   id: string;
@@ -19,10 +21,14 @@ export interface GatewayOptions {
   heartbeatMs: number;
   authTimeoutMs: number;
   maxPendingFrames: number;
+  /** How often the gateway tells the presence service it is alive. */
+  heartbeatIntervalMs: number;
+  rates: { connection: ConnectionRates; user: UserRates };
 }
 
-/** Close code for "the backend did not answer in time: reconnect later" (RFC 6455 1013). */
-const TRY_AGAIN_LATER = 1013;
+/** The presence service's view of the gateway itself (heartbeats carry no user). */
+const GATEWAY_ITSELF: User = { id: '-', username: '-' };
+
 
 /**
  * One gateway node, independent of the socket library: sockets come in through
@@ -38,9 +44,12 @@ export class Gateway {
   private readonly sessions: SessionOpener;
   private readonly frames: FrameHandler;
   private readonly deliveries: DeliveryRouter;
+  private readonly forwarder: Forwarder;
+  private readonly connectionLimits: ConnectionRateLimiter;
   /** Sockets still without hello: the sweep closes those that wait too long. */
   private readonly waiting = new Set<ClientSocket>();
   private sweepTimer?: NodeJS.Timeout;
+  private heartbeatTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly options: GatewayOptions,
@@ -50,7 +59,8 @@ export class Gateway {
     private readonly hub: TopicHub,
     private readonly logger: Logger,
   ) {
-    const forwarder = new Forwarder(commands, options.id, options.shards);
+    const forwarder = (this.forwarder = new Forwarder(commands, options.id, options.shards));
+    this.connectionLimits = new ConnectionRateLimiter(options.rates.connection);
     this.rooms = new RoomSubscriptions(
       new RefCountedSubscriptions(
         (roomId) => subscriber.ssubscribe(Channels.room(roomId)),
@@ -61,11 +71,18 @@ export class Gateway {
       (userId) => subscriber.subscribe(Channels.user(userId)),
       (userId) => subscriber.unsubscribe(Channels.user(userId)),
     );
-    this.sessions = new SessionOpener(this.registry, this.rooms, this.userChannels, commands, forwarder, options.heartbeatMs, (socket) => {
-      this.waiting.delete(socket);
-      this.frames.drainQueue(socket);
-    });
-    this.frames = new FrameHandler(tokens, this.sessions, forwarder, options.maxPendingFrames, this.metrics);
+    this.sessions = new SessionOpener(this.registry, this.rooms, this.userChannels, commands, forwarder, options.heartbeatMs, (socket) =>
+      this.onReady(socket),
+    );
+    this.frames = new FrameHandler(
+      tokens,
+      this.sessions,
+      forwarder,
+      options.maxPendingFrames,
+      this.connectionLimits,
+      new UserRateLimiter(commands, options.rates.user),
+      this.metrics,
+    );
     const onError = (err: unknown) => this.logger.warn({ err }, 'delivery failed');
     this.deliveries = new DeliveryRouter(this.registry, this.rooms, this.sessions, forwarder, this.metrics, onError);
   }
@@ -86,11 +103,17 @@ export class Gateway {
     });
     await this.subscriber.subscribe(gatewayChannel);
     this.sweepTimer = setInterval(() => this.sweep(), 1000);
+    const beat = () => this.report(InternalOp.GATEWAY_HEARTBEAT, GATEWAY_ITSELF, '-');
+    beat();
+    this.heartbeatTimer = setInterval(beat, this.options.heartbeatIntervalMs);
   }
 
   /** The per-connection state a new socket starts with; `user` when the query token was good. */
   newConnection(user?: User, rejected?: string): ConnectionData {
-    return { id: newConnectionId(), user, openedAt: Date.now(), ready: false, closed: false, rooms: [], rejected };
+    const now = Date.now();
+    const data: ConnectionData = { id: newConnectionId(), user, openedAt: now, ready: false, closed: false, rooms: [], rejected };
+    this.connectionLimits.fill(data, now);
+    return data;
   }
 
   onOpen(socket: ClientSocket): void {
@@ -114,10 +137,21 @@ export class Gateway {
     this.metrics.connections.dec();
     this.waiting.delete(socket);
     this.rooms.releaseAll(socket);
-    if (data.user && this.registry.get(data.id) === socket) {
-      this.registry.remove(socket, data.user.id);
-      this.userChannels.release(data.user.id);
-    }
+    if (data.user && this.registry.get(data.id) === socket) this.registry.remove(socket, data.user.id);
+    if (data.userChannel) this.userChannels.release(data.user!.id);
+    if (data.ready) this.report(InternalOp.PRESENCE_DISCONNECT, data.user!, data.id);
+  }
+
+  /** Hello was sent: the presence service learns of the connection, queued frames run. */
+  private onReady(socket: ClientSocket): void {
+    const data = socket.getUserData();
+    this.waiting.delete(socket);
+    this.report(InternalOp.PRESENCE_CONNECT, data.user!, data.id);
+    this.frames.drainQueue(socket);
+  }
+
+  private report(type: string, user: User, connectionId: string): void {
+    this.forwarder.toPresence(type, undefined, user, connectionId).catch((err) => this.logger.warn({ err, type }, 'presence report failed'));
   }
 
   stats() {
@@ -127,6 +161,7 @@ export class Gateway {
   /** Closes every socket with 1001 so clients reconnect to another gateway. */
   async stop(): Promise<void> {
     clearInterval(this.sweepTimer);
+    clearInterval(this.heartbeatTimer);
     for (const socket of [...this.registry.all(), ...this.waiting]) socket.end(CloseCode.GOING_AWAY, 'gateway shutting down');
   }
 

@@ -22,8 +22,8 @@ export class RoomSubscriptions {
     try {
       await this.channels.acquire(roomId);
     } catch (err) {
+      // A failed acquire holds no reference (the channel entry is gone): unclaim, never release.
       data.rooms = data.rooms.filter((r) => r !== roomId);
-      this.channels.release(roomId);
       throw err;
     }
     if (data.closed || !data.rooms.includes(roomId)) return false;
@@ -31,12 +31,19 @@ export class RoomSubscriptions {
     return true;
   }
 
+  /**
+   * uWS batches topic publishes until the end of the loop iteration, so unsubscribing now
+   * would drop a room event published in this same iteration — typically the departure
+   * itself. The socket's topic is dropped on the next turn, unless it rejoined meanwhile.
+   */
   leave(socket: ClientSocket, roomId: string): void {
     const data = socket.getUserData();
     if (!data.rooms.includes(roomId)) return;
     data.rooms = data.rooms.filter((r) => r !== roomId);
-    if (!data.closed) socket.unsubscribe(roomId);
     this.channels.release(roomId);
+    setImmediate(() => {
+      if (!data.closed && !data.rooms.includes(roomId)) socket.unsubscribe(roomId);
+    });
   }
 
   /** On close: uWS drops the topics itself; we drop our channel references. */

@@ -30,6 +30,8 @@ export class SessionOpener {
     data.user = user;
     this.registry.add(socket, user.id);
     await this.userChannels.acquire(user.id);
+    // Only a confirmed acquire holds a reference for onClose to release.
+    data.userChannel = true;
     if (data.closed) return;
     const members = await this.redis.smembers(Keys.userRooms(user.id));
     if (data.closed) return;

@@ -85,12 +85,22 @@ export class BatchProcessor {
     return { ctx, type: frame.type, data: frame.data };
   }
 
+  /**
+   * Internal ops are told apart by their parsed `type` (the gateway never forwards a client
+   * frame whose type starts with `$`), never by the raw text, which a client controls.
+   * Undefined: not internal (or not JSON: the client-frame parser answers that).
+   */
   private decodeInternal(raw: string): { ok: boolean; type: string; data?: unknown } | undefined {
-    if (!raw.startsWith('{"type":"$')) return undefined;
-    const { type, data } = JSON.parse(raw) as { type: keyof typeof InternalOpData; data?: unknown };
-    const schema = InternalOpData[type];
-    const parsed = schema?.safeParse(data);
-    return { ok: Boolean(parsed?.success), type, data: parsed?.data };
+    let frame: { type?: unknown; data?: unknown };
+    try {
+      frame = JSON.parse(raw) as typeof frame;
+    } catch {
+      return undefined;
+    }
+    if (typeof frame?.type !== 'string' || !frame.type.startsWith('$')) return undefined;
+    const schema = InternalOpData[frame.type as keyof typeof InternalOpData];
+    const parsed = schema?.safeParse(frame.data);
+    return { ok: Boolean(parsed?.success), type: frame.type, data: parsed?.data };
   }
 
   private async dispatch(op: DecodedOp): Promise<void> {

@@ -5,13 +5,24 @@ import { Config } from '@chat/config';
 import { Logger, Readiness } from '@chat/observability';
 import { InternalOp } from '@chat/protocol';
 import { createRedis, Groups, Keys, shardOf, ShardLease, StreamConsumer } from '@chat/redis';
-import { Database, MessageRepository, RoomRepository } from '@chat/store';
+import { Database, MessageRepository, RoomRepository, UserRepository } from '@chat/store';
 import { BatchProcessor, OpHandlers } from './batch-processor';
 import { CatchupHandler } from './handlers/catchup.handler';
 import { MessageHistoryHandler } from './handlers/message-history.handler';
 import { MessageSendHandler } from './handlers/message-send.handler';
 import { ResumeHandler } from './handlers/resume.handler';
+import { DmOpenHandler } from './handlers/dm-open.handler';
+import { MessageDeleteHandler } from './handlers/message-delete.handler';
+import { MessageEditHandler } from './handlers/message-edit.handler';
+import { ReactionHandler } from './handlers/reaction.handler';
+import { ReadMarkHandler } from './handlers/read-mark.handler';
+import { RoomBanHandler } from './handlers/room-ban.handler';
 import { RoomCreateHandler } from './handlers/room-create.handler';
+import { RoomInviteHandler } from './handlers/room-invite.handler';
+import { RoomKickHandler } from './handlers/room-kick.handler';
+import { RoomMuteHandler } from './handlers/room-mute.handler';
+import { RoomSetRoleHandler } from './handlers/room-set-role.handler';
+import { RoomUnbanHandler } from './handlers/room-unban.handler';
 import { RoomJoinHandler } from './handlers/room-join.handler';
 import { RoomLeaveHandler } from './handlers/room-leave.handler';
 import { RoomListHandler } from './handlers/room-list.handler';
@@ -45,16 +56,32 @@ export class MessagesService {
 
     const rooms = new RoomRepository(db);
     const messages = new MessageRepository(db);
+    const users = new UserRepository(db);
     const cache = new MembershipCache(rooms);
     const memberList = new MemberList(rooms, new RedisPresenceReader(this.control));
     const limit = config.messages.resumeLimit;
+    const maxMembers = config.messages.roomMaxMembers;
+    const mute = new RoomMuteHandler(rooms, cache);
     const handlers: OpHandlers = {
       'room.create': new RoomCreateHandler(rooms),
       'room.list': new RoomListHandler(rooms),
-      'room.join': new RoomJoinHandler(rooms, messages, cache, memberList),
+      'room.join': new RoomJoinHandler(rooms, messages, cache, memberList, maxMembers),
       'room.leave': new RoomLeaveHandler(rooms, cache),
       'room.members': new RoomMembersHandler(cache, memberList),
+      'room.invite': new RoomInviteHandler(rooms, users, cache, maxMembers),
+      'room.kick': new RoomKickHandler(rooms, cache),
+      'room.ban': new RoomBanHandler(rooms, users, cache),
+      'room.unban': new RoomUnbanHandler(rooms, cache),
+      'room.mute': mute,
+      'room.unmute': mute,
+      'room.set_role': new RoomSetRoleHandler(rooms, cache),
+      'dm.open': new DmOpenHandler(rooms, users),
       'message.history': new MessageHistoryHandler(messages, cache),
+      'message.edit': new MessageEditHandler(messages, cache),
+      'message.delete': new MessageDeleteHandler(messages, cache),
+      'reaction.add': new ReactionHandler(messages, cache, true),
+      'reaction.remove': new ReactionHandler(messages, cache, false),
+      'read.mark': new ReadMarkHandler(rooms, cache),
       resume: new ResumeHandler(rooms, messages, limit),
       [InternalOp.CATCHUP]: new CatchupHandler(messages, cache, limit),
       [InternalOp.SESSION_SYNC]: new SessionSyncHandler(rooms),

@@ -1,11 +1,46 @@
-import { ChatError, ErrorCode, MemberRole } from '@chat/protocol';
+import { ChatError, ErrorCode, MemberRole, roomOfMessageId } from '@chat/protocol';
+import { MemberState } from '@chat/store';
 import { MembershipCache } from './membership-cache';
 
-/** The caller's role in a room; NOT_FOUND when the room does not exist, FORBIDDEN when not a member. */
-export async function requireMember(cache: MembershipCache, roomId: string, userId: string): Promise<MemberRole> {
-  const roles = await cache.roles(roomId);
-  if (!roles) throw new ChatError(ErrorCode.NOT_FOUND, `room ${roomId} does not exist`);
-  const role = roles.get(userId);
-  if (!role) throw new ChatError(ErrorCode.FORBIDDEN, `you are not a member of room ${roomId}`);
-  return role;
+const RANK: Record<MemberRole, number> = { member: 0, moderator: 1, owner: 2 };
+
+/** The caller's membership; NOT_FOUND when the room does not exist, FORBIDDEN when not a member. */
+export async function requireMember(cache: MembershipCache, roomId: string, userId: string): Promise<MemberState> {
+  const members = await cache.members(roomId);
+  if (!members) throw new ChatError(ErrorCode.NOT_FOUND, `room ${roomId} does not exist`);
+  const state = members.get(userId);
+  if (!state) throw new ChatError(ErrorCode.FORBIDDEN, `you are not a member of room ${roomId}`);
+  return state;
+}
+
+/**
+ * A moderation act of `actorId` on `targetId`: the actor must be a moderator or the owner
+ * and outrank the target when the target is a member. Returns the target's membership.
+ */
+export async function requireModeratorOver(
+  cache: MembershipCache,
+  roomId: string,
+  actorId: string,
+  targetId: string,
+): Promise<MemberState | undefined> {
+  const actor = await requireMember(cache, roomId, actorId);
+  if (RANK[actor.role] < RANK.moderator) throw new ChatError(ErrorCode.FORBIDDEN, 'only moderators and the owner may do that');
+  if (actorId === targetId) throw new ChatError(ErrorCode.BAD_REQUEST, 'you cannot do that to yourself');
+  const target = (await cache.members(roomId))!.get(targetId);
+  if (target && RANK[target.role] >= RANK[actor.role]) {
+    throw new ChatError(ErrorCode.FORBIDDEN, `a ${actor.role} cannot act on a ${target.role}`);
+  }
+  return target;
+}
+
+export function canModerate(state: MemberState): boolean {
+  return RANK[state.role] >= RANK.moderator;
+}
+
+/** Room and seq of a message id; NOT_FOUND when it is not one of ours. */
+export function parseMessageId(id: string): { roomId: string; seq: number } {
+  const roomId = roomOfMessageId(id);
+  const seq = Number(id.slice((roomId?.length ?? 0) + 1));
+  if (!roomId || !Number.isInteger(seq) || seq < 1) throw new ChatError(ErrorCode.NOT_FOUND, `message ${id} does not exist`);
+  return { roomId, seq };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_HISTORY_LIMIT, MAX_REF_LENGTH, MAX_TEXT_LENGTH } from './limits';
+import { MAX_HISTORY_LIMIT, MAX_MUTE_MS, MAX_REF_LENGTH, MAX_TEXT_LENGTH } from './limits';
 
 /**
  * Every client → server op of PROTOCOL.md with the shape of its `data`.
@@ -28,6 +28,13 @@ export const OpData = {
   'room.members': z.object({ roomId: id }),
   'room.invite': z.object({ roomId: id, userId: id }),
   'dm.open': z.object({ userId: id }),
+  // Moderation (additions to PROTOCOL.md; see docs/protocol.md).
+  'room.kick': z.object({ roomId: id, userId: id, reason: z.string().max(200).optional() }),
+  'room.ban': z.object({ roomId: id, userId: id, reason: z.string().max(200).optional() }),
+  'room.unban': z.object({ roomId: id, userId: id }),
+  'room.mute': z.object({ roomId: id, userId: id, durationMs: z.number().int().min(1000).max(MAX_MUTE_MS) }),
+  'room.unmute': z.object({ roomId: id, userId: id }),
+  'room.set_role': z.object({ roomId: id, userId: id, role: z.enum(['moderator', 'member']) }),
   'message.send': z.object({
     roomId: id,
     text,
@@ -40,6 +47,8 @@ export const OpData = {
     roomId: id,
     beforeSeq: z.number().int().positive().optional(),
     limit: z.number().int().min(1).max(MAX_HISTORY_LIMIT).optional(),
+    /** A message id: return that message's thread (its replies) instead of the room. */
+    threadOf: id.optional(),
   }),
   'reaction.add': z.object({ messageId: id, emoji: z.string().min(1).max(32) }),
   'reaction.remove': z.object({ messageId: id, emoji: z.string().min(1).max(32) }),

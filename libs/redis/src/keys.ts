@@ -34,6 +34,9 @@ export const Keys = {
   offlineDeadlines: () => 'chat:presence:offline-at',
   /** Who is typing in a room (zset: user id → when their typing expires, ms). */
   typing: (roomId: string) => `chat:typing:{${roomId}}`,
+  /** Per-user fixed-window counters shared by all gateways (frames, and sends among them). */
+  rateFrames: (userId: string) => `chat:rate:{${userId}}:frames`,
+  rateSends: (userId: string) => `chat:rate:{${userId}}:sends`,
   /** Rooms with typers (zset: room id → earliest expiry, ms), for the expiry sweep. */
   typingRooms: () => 'chat:typing:rooms',
 } as const;

@@ -23,6 +23,8 @@ export interface ShardOwnershipOptions {
  */
 export class ShardOwnership {
   private readonly owned = new Map<number, OwnedShard>();
+  /** When each owned lease was last renewed (or taken): past a TTL without one, it is gone. */
+  private readonly renewedAt = new Map<number, number>();
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
   private stopping = false;
@@ -70,7 +72,10 @@ export class ShardOwnership {
   private async rebalance(): Promise<void> {
     const { shards, instanceId, leaseTtlMs } = this.options;
     for (const shard of this.shards) {
-      if (!(await this.lease.renew(shard))) this.lose(shard);
+      const renewed = await this.lease.renew(shard).catch(() => undefined);
+      if (renewed) this.renewedAt.set(shard, Date.now());
+      // Refused: someone else holds it. Unanswered for a whole TTL: it has expired by now.
+      else if (renewed === false || Date.now() - (this.renewedAt.get(shard) ?? 0) >= leaseTtlMs) this.lose(shard);
     }
     const now = Date.now();
     const registry = this.registryKey;
@@ -84,6 +89,7 @@ export class ShardOwnership {
       for (const shard of shuffled(shards)) {
         if (this.owned.size >= share || this.stopping) break;
         if (this.owned.has(shard) || !(await this.lease.acquire(shard))) continue;
+        this.renewedAt.set(shard, Date.now());
         this.owned.set(shard, this.startShard(shard));
         this.logger.info({ shard }, 'shard acquired');
       }

@@ -16,8 +16,8 @@ export class CatchupHandler implements OpHandler<CatchupData> {
   ) {}
 
   async handle(ctx: OpContext, { roomId, after }: CatchupData): Promise<void> {
-    const roles = await this.cache.roles(roomId);
-    if (!roles?.has(ctx.user.id)) return;
+    const members = await this.cache.members(roomId);
+    if (!members?.has(ctx.user.id)) return;
     await replayMissed(this.messages, ctx.out, ctx.env, roomId, after, this.limit);
   }
 }

@@ -1,10 +1,13 @@
-import { DEFAULT_HISTORY_LIMIT, OpDataOf } from '@chat/protocol';
+import { ChatError, DEFAULT_HISTORY_LIMIT, ErrorCode, OpDataOf } from '@chat/protocol';
 import { MessageRepository } from '@chat/store';
 import { MembershipCache } from '../membership-cache';
 import { OpContext, OpHandler } from '../op-context';
-import { requireMember } from '../room-access';
+import { parseMessageId, requireMember } from '../room-access';
 
-/** `message.history`: a page before `beforeSeq` (or the latest), oldest first. */
+/**
+ * `message.history`: a page before `beforeSeq` (or the latest), oldest first. With
+ * `threadOf`, the page is that message's replies and the reply carries the root as `root`.
+ */
 export class MessageHistoryHandler implements OpHandler<OpDataOf<'message.history'>> {
   constructor(
     private readonly messages: MessageRepository,
@@ -13,7 +16,15 @@ export class MessageHistoryHandler implements OpHandler<OpDataOf<'message.histor
 
   async handle(ctx: OpContext, data: OpDataOf<'message.history'>): Promise<void> {
     await requireMember(this.cache, data.roomId, ctx.user.id);
-    const page = await this.messages.history(data.roomId, data.beforeSeq, data.limit ?? DEFAULT_HISTORY_LIMIT);
-    ctx.out.replyOk(ctx.env, ctx.ref, JSON.stringify(page));
+    const limit = data.limit ?? DEFAULT_HISTORY_LIMIT;
+    if (data.threadOf === undefined) {
+      const page = await this.messages.history(data.roomId, data.beforeSeq, limit);
+      return ctx.out.replyOk(ctx.env, ctx.ref, JSON.stringify(page));
+    }
+    const { roomId, seq } = parseMessageId(data.threadOf);
+    const root = roomId === data.roomId ? await this.messages.find(roomId, seq) : undefined;
+    if (!root) throw new ChatError(ErrorCode.NOT_FOUND, `message ${data.threadOf} is not in room ${data.roomId}`);
+    const page = await this.messages.thread(roomId, root.id, data.beforeSeq, limit);
+    ctx.out.replyOk(ctx.env, ctx.ref, JSON.stringify({ ...page, root }));
   }
 }

@@ -10,7 +10,7 @@ import { AppendOutcome, MessageDraft, MessageRepository } from '@chat/store';
 import { MembershipCache } from '../membership-cache';
 import { MessagingMetrics } from '../messaging.metrics';
 import { OpContext } from '../op-context';
-import { requireMember } from '../room-access';
+import { parseMessageId, requireMember } from '../room-access';
 import { isTransientError } from '@chat/streams';
 
 export interface SendItem {
@@ -41,7 +41,9 @@ export class MessageSendHandler {
         accepted.push(item);
       } catch (err) {
         if (!(err instanceof ChatError)) throw err;
-        item.ctx.out.replyError(item.ctx.env, item.ctx.ref, err.toBody());
+        // A clientMsgId already stored returns its message whatever changed since (PROTOCOL.md).
+        if (await this.messages.findByClientMsgId(item.ctx.user.id, item.data.clientMsgId)) accepted.push(item);
+        else item.ctx.out.replyError(item.ctx.env, item.ctx.ref, err.toBody());
       }
     }
     if (accepted.length === 0) return;
@@ -49,7 +51,7 @@ export class MessageSendHandler {
     try {
       outcomes = await this.messages.appendBatch(accepted.map(toDraft));
     } catch (err) {
-      if (isTransientError(err) || accepted.length === 1) throw err;
+      if (isTransientError(err)) throw err;
       // One bad draft must not fail its neighbours: retry them one by one.
       for (const item of accepted) await this.handleOne(item);
       return;
@@ -69,10 +71,22 @@ export class MessageSendHandler {
   }
 
   private async check({ ctx, data }: SendItem): Promise<void> {
-    await requireMember(this.cache, data.roomId, ctx.user.id);
-    if (data.replyTo !== undefined && roomOfMessageId(data.replyTo) !== data.roomId) {
-      throw new ChatError(ErrorCode.BAD_REQUEST, `replyTo ${data.replyTo} is not a message of room ${data.roomId}`);
+    const me = await requireMember(this.cache, data.roomId, ctx.user.id);
+    const now = Date.now();
+    if (me.mutedUntil !== null && me.mutedUntil > now) {
+      const until = new Date(me.mutedUntil).toISOString();
+      throw new ChatError(ErrorCode.FORBIDDEN, `you are muted in this room until ${until}`, me.mutedUntil - now);
     }
+    if (data.replyTo !== undefined) await this.checkReplyTo(data.roomId, data.replyTo);
+  }
+
+  /** A reply must point at a live message of the same room. */
+  private async checkReplyTo(roomId: string, replyTo: string): Promise<void> {
+    if (roomOfMessageId(replyTo) !== roomId) {
+      throw new ChatError(ErrorCode.BAD_REQUEST, `replyTo ${replyTo} is not a message of room ${roomId}`);
+    }
+    const target = await this.messages.find(roomId, parseMessageId(replyTo).seq);
+    if (!target || target.deletedAt) throw new ChatError(ErrorCode.NOT_FOUND, `message ${replyTo} does not exist`);
   }
 
   private publish({ ctx }: SendItem, { message, created }: AppendOutcome): void {

@@ -1,8 +1,9 @@
-import { eventFrame, OpDataOf, ServerEvent } from '@chat/protocol';
+import { OpDataOf } from '@chat/protocol';
 import { RoomRepository } from '@chat/store';
 import { MembershipCache } from '../membership-cache';
 import { OpContext, OpHandler } from '../op-context';
 import { requireMember } from '../room-access';
+import { announceDeparture } from '../room-departure';
 
 /** `room.leave`: the room hears it first, then every connection of the user unsubscribes. */
 export class RoomLeaveHandler implements OpHandler<OpDataOf<'room.leave'>> {
@@ -14,10 +15,7 @@ export class RoomLeaveHandler implements OpHandler<OpDataOf<'room.leave'>> {
   async handle(ctx: OpContext, { roomId }: OpDataOf<'room.leave'>): Promise<void> {
     await requireMember(this.cache, roomId, ctx.user.id);
     await this.rooms.removeMember(roomId, ctx.user.id);
-    this.cache.left(roomId, ctx.user.id);
-    ctx.out.toRoom(roomId, eventFrame(ServerEvent.MEMBER_LEFT, { roomId, userId: ctx.user.id }));
-    ctx.out.userLeftRoom(ctx.user.id, roomId);
-    ctx.out.toUser(ctx.user.id, { unsub: [roomId] });
+    announceDeparture(ctx.out, this.cache, roomId, ctx.user.id, 'left');
     ctx.out.replyOk(ctx.env, ctx.ref);
   }
 }

@@ -1,4 +1,5 @@
 import * as init from './001-init.migration';
+import * as moderation from './002-moderation-reactions-threads.migration';
 
 export interface Migration {
   version: number;
@@ -7,4 +8,7 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append only: an applied migration never changes. */
-export const MIGRATIONS: Migration[] = [{ version: 1, name: 'init', up: init.up }];
+export const MIGRATIONS: Migration[] = [
+  { version: 1, name: 'init', up: init.up },
+  { version: 2, name: 'moderation-reactions-threads', up: moderation.up },
+];

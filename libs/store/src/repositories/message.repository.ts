@@ -72,7 +72,89 @@ export class MessageRepository {
       [roomId, beforeSeq ?? null, limit + 1],
     );
     const hasMore = rows.length > limit;
-    return { messages: rows.slice(0, limit).reverse().map(toMessage), hasMore };
+    return { messages: await this.withReactions(roomId, rows.slice(0, limit).reverse().map(toMessage)), hasMore };
+  }
+
+  /** One page of a thread: the replies to `rootId`, oldest first, before `beforeSeq`. */
+  async thread(roomId: string, rootId: string, beforeSeq: number | undefined, limit: number): Promise<{ messages: Message[]; hasMore: boolean }> {
+    const rows = await this.db.query<MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m
+       WHERE m.room_id = $1 AND m.reply_to = $2 AND ($3::int IS NULL OR m.seq < $3) ORDER BY m.seq DESC LIMIT $4`,
+      [roomId, rootId, beforeSeq ?? null, limit + 1],
+    );
+    const hasMore = rows.length > limit;
+    return { messages: await this.withReactions(roomId, rows.slice(0, limit).reverse().map(toMessage)), hasMore };
+  }
+
+  /** The message a user already stored under a clientMsgId, if any. */
+  async findByClientMsgId(authorId: string, clientMsgId: string): Promise<Message | undefined> {
+    const rows = await this.db.query<MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.author_id = $1 AND m.client_msg_id = $2`,
+      [authorId, clientMsgId],
+    );
+    return rows[0] && toMessage(rows[0]);
+  }
+
+  async find(roomId: string, seq: number): Promise<Message | undefined> {
+    const rows = await this.db.query<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.room_id = $1 AND m.seq = $2`, [roomId, seq]);
+    return rows[0] && (await this.withReactions(roomId, [toMessage(rows[0])]))[0];
+  }
+
+  /** Replaces the text of a live message and stamps editedAt; undefined when absent or deleted. */
+  async edit(roomId: string, seq: number, text: string): Promise<Message | undefined> {
+    const rows = await this.db.query<MessageRow>(
+      `UPDATE messages m SET text = $3, edited_at = now() WHERE m.room_id = $1 AND m.seq = $2 AND m.deleted_at IS NULL
+       RETURNING ${MESSAGE_COLUMNS}`,
+      [roomId, seq, text],
+    );
+    return rows[0] && (await this.withReactions(roomId, [toMessage(rows[0])]))[0];
+  }
+
+  /**
+   * Tombstones a message: the row (and its seq) stays, its text and reactions are gone, so
+   * history shows a deleted message and nothing of what it said.
+   */
+  async softDelete(roomId: string, seq: number): Promise<Message | undefined> {
+    return this.db.transaction(async (tx) => {
+      const rows = await tx.query<MessageRow>(
+        `UPDATE messages m SET text = '', deleted_at = now() WHERE m.room_id = $1 AND m.seq = $2 AND m.deleted_at IS NULL
+         RETURNING ${MESSAGE_COLUMNS}`,
+        [roomId, seq],
+      );
+      if (rows.length > 0) await tx.query('DELETE FROM reactions WHERE room_id = $1 AND seq = $2', [roomId, seq]);
+      return rows[0] && toMessage(rows[0]);
+    });
+  }
+
+  /**
+   * Adds or removes one user's reaction (one per user, message and emoji) and returns the
+   * emoji's users after the change; `changed` is false when there was nothing to do.
+   */
+  async react(
+    roomId: string,
+    seq: number,
+    userId: string,
+    emoji: string,
+    add: boolean,
+  ): Promise<{ changed: boolean; userIds: string[] }> {
+    return this.db.transaction(async (tx) => {
+      const changed = add
+        ? await tx.query(
+            `INSERT INTO reactions (room_id, seq, user_id, emoji) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING user_id`,
+            [roomId, seq, userId, emoji],
+          )
+        : await tx.query('DELETE FROM reactions WHERE room_id = $1 AND seq = $2 AND user_id = $3 AND emoji = $4 RETURNING user_id', [
+            roomId,
+            seq,
+            userId,
+            emoji,
+          ]);
+      const users = await tx.query<{ user_id: string }>(
+        'SELECT user_id FROM reactions WHERE room_id = $1 AND seq = $2 AND emoji = $3 ORDER BY created_at, user_id',
+        [roomId, seq, emoji],
+      );
+      return { changed: changed.length > 0, userIds: users.map((u) => u.user_id) };
+    });
   }
 
   /**
@@ -85,7 +167,21 @@ export class MessageRepository {
       `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.room_id = $1 AND m.seq > $2 ORDER BY m.seq DESC LIMIT $3`,
       [roomId, afterSeq, limit + 1],
     );
-    return { messages: rows.slice(0, limit).reverse().map(toMessage), truncated: rows.length > limit };
+    return { messages: await this.withReactions(roomId, rows.slice(0, limit).reverse().map(toMessage)), truncated: rows.length > limit };
+  }
+
+  /** Fills `reactions` of messages of one room: one grouped query, emojis in order of first use. */
+  private async withReactions(roomId: string, messages: Message[]): Promise<Message[]> {
+    if (messages.length === 0) return messages;
+    const rows = await this.db.query<{ seq: number; emoji: string; user_ids: string[] }>(
+      `SELECT seq, emoji, array_agg(user_id ORDER BY created_at, user_id) AS user_ids
+       FROM reactions WHERE room_id = $1 AND seq = ANY($2::int[])
+       GROUP BY seq, emoji ORDER BY min(created_at), emoji`,
+      [roomId, messages.map((m) => m.seq)],
+    );
+    const bySeq = new Map(messages.map((m) => [m.seq, m]));
+    for (const r of rows) bySeq.get(Number(r.seq))?.reactions.push({ emoji: r.emoji, count: r.user_ids.length, userIds: r.user_ids });
+    return messages;
   }
 
   private async findByClientIds(tx: Queryable, drafts: MessageDraft[]): Promise<Map<string, Message>> {
@@ -127,6 +223,14 @@ export class MessageRepository {
         drafts.map((d) => d.clientMsgId),
         drafts.map((d) => d.replyTo ?? null),
       ],
+    );
+    // An author has read up to their own message: it never counts as unread for them.
+    await tx.query(
+      `UPDATE room_members m SET last_read_seq = GREATEST(m.last_read_seq, a.seq)
+       FROM (SELECT room_id, author_id, max(seq) AS seq FROM unnest($1::text[], $2::text[], $3::int[]) AS x(room_id, author_id, seq)
+             GROUP BY room_id, author_id) a
+       WHERE m.room_id = a.room_id AND m.user_id = a.author_id`,
+      [drafts.map((d) => d.roomId), drafts.map((d) => d.authorId), seqs],
     );
     // RETURNING order follows the input rows for INSERT … SELECT unnest, but map by key to be sure.
     const byKey = new Map(rows.map((r) => [`${r.room_id}:${r.seq}`, toMessage(r)]));

@@ -10,6 +10,12 @@ export interface NewRoom {
   createdBy: string;
 }
 
+export interface MemberState {
+  role: MemberRole;
+  /** Epoch ms until which the member may not send, or null. */
+  mutedUntil: number | null;
+}
+
 export interface MemberRecord {
   id: string;
   username: string;
@@ -76,13 +82,15 @@ export class RoomRepository {
     );
   }
 
-  /** Member id → role, for the messages service's per-room permission cache. */
-  async memberRoles(roomId: string): Promise<Map<string, MemberRole>> {
-    const rows = await this.db.query<{ user_id: string; role: MemberRole }>(
-      'SELECT user_id, role FROM room_members WHERE room_id = $1',
+  /** Member id → role and mute, for the messages service's per-room permission cache. */
+  async memberStates(roomId: string): Promise<Map<string, MemberState>> {
+    const rows = await this.db.query<{ user_id: string; role: MemberRole; muted_until: Date | string | null }>(
+      'SELECT user_id, role, muted_until FROM room_members WHERE room_id = $1',
       [roomId],
     );
-    return new Map(rows.map((r) => [r.user_id, r.role]));
+    return new Map(
+      rows.map((r) => [r.user_id, { role: r.role, mutedUntil: r.muted_until ? new Date(r.muted_until).getTime() : null }]),
+    );
   }
 
   /** One membership probe by primary key, for permission checks that need no role. */
@@ -110,6 +118,73 @@ export class RoomRepository {
       [userId, limit],
     );
     return rows.map((r) => ({ ...toRoom(r), joined: Boolean(r.joined), unread: Number(r.unread) }));
+  }
+
+  /**
+   * The DM room of a pair, created with both as members when absent. Concurrent calls for
+   * one pair create it once (primary key on the derived id); `created` tells who did.
+   */
+  async openDm(id: string, a: { id: string; username: string }, b: { id: string; username: string }): Promise<{ room: Room; created: boolean }> {
+    return this.db.transaction(async (tx) => {
+      const name = [a.username, b.username].sort().join(', ');
+      const inserted = await tx.query(
+        `INSERT INTO rooms (id, name, kind, created_by, member_count) VALUES ($1, $2, 'dm', $3, 2)
+         ON CONFLICT DO NOTHING RETURNING id`,
+        [id, name, a.id],
+      );
+      if (inserted.length > 0) {
+        await tx.query(`INSERT INTO room_members (room_id, user_id, role) VALUES ($1, $2, 'member'), ($1, $3, 'member')`, [
+          id,
+          a.id,
+          b.id,
+        ]);
+      }
+      return { room: (await this.findIn(tx, id))!, created: inserted.length > 0 };
+    });
+  }
+
+  async isBanned(roomId: string, userId: string): Promise<boolean> {
+    const rows = await this.db.query('SELECT 1 FROM room_bans WHERE room_id = $1 AND user_id = $2', [roomId, userId]);
+    return rows.length > 0;
+  }
+
+  /** Bans a user: their membership goes and they cannot come back until unbanned. */
+  async ban(roomId: string, userId: string, by: string, reason: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const deleted = await tx.query('DELETE FROM room_members WHERE room_id = $1 AND user_id = $2 RETURNING user_id', [roomId, userId]);
+      if (deleted.length > 0) await tx.query('UPDATE rooms SET member_count = member_count - 1 WHERE id = $1', [roomId]);
+      await tx.query(
+        `INSERT INTO room_bans (room_id, user_id, banned_by, reason) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (room_id, user_id) DO UPDATE SET banned_by = $3, reason = $4, created_at = now()`,
+        [roomId, userId, by, reason],
+      );
+    });
+  }
+
+  /** False when the user was not banned. */
+  async unban(roomId: string, userId: string): Promise<boolean> {
+    return (await this.db.query('DELETE FROM room_bans WHERE room_id = $1 AND user_id = $2 RETURNING user_id', [roomId, userId])).length > 0;
+  }
+
+  async setMute(roomId: string, userId: string, until: Date | null): Promise<void> {
+    await this.db.query('UPDATE room_members SET muted_until = $3 WHERE room_id = $1 AND user_id = $2', [roomId, userId, until]);
+  }
+
+  async setRole(roomId: string, userId: string, role: MemberRole): Promise<void> {
+    await this.db.query('UPDATE room_members SET role = $3 WHERE room_id = $1 AND user_id = $2', [roomId, userId, role]);
+  }
+
+  /**
+   * Moves a member's read marker forward to `seq` (never backwards, never past the room's
+   * last seq) and returns where it stands; undefined when they are not a member.
+   */
+  async markRead(roomId: string, userId: string, seq: number): Promise<number | undefined> {
+    const rows = await this.db.query<{ last_read_seq: number }>(
+      `UPDATE room_members m SET last_read_seq = GREATEST(m.last_read_seq, LEAST($3::int, r.last_seq))
+       FROM rooms r WHERE r.id = m.room_id AND m.room_id = $1 AND m.user_id = $2 RETURNING m.last_read_seq`,
+      [roomId, userId, seq],
+    );
+    return rows[0] && Number(rows[0].last_read_seq);
   }
 
   private async findIn(q: Queryable, id: string): Promise<Room | undefined> {

@@ -1,0 +1,2 @@
+export * from './presence.metrics';
+export * from './presence.service';

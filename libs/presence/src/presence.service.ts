@@ -1,0 +1,108 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
+import { Config } from '@chat/config';
+import { Logger, Readiness } from '@chat/observability';
+import { createRedis, Groups, Keys, ShardLease, StreamConsumer } from '@chat/redis';
+import { OwnedShard, ShardOwnership, ShardWorker } from '@chat/streams';
+import { PresenceMetrics } from './presence.metrics';
+import { PresenceProcessor } from './presence.processor';
+import { definePresenceScripts } from './presence.scripts';
+import { PresenceStore } from './presence.store';
+import { PresenceSweeper } from './presence.sweeper';
+import { PublishOrderLock } from './publish-order.lock';
+import { SweepContext } from './sweep.context';
+
+/** How often the lease holder sweeps deadlines, dead gateways and typing expiries. */
+const SWEEP_INTERVAL_MS = 500;
+/** `presence:in` is one stream, so one "shard": one consumer and one sweeper in the cluster. */
+const SHARD = 0;
+
+/**
+ * The presence service: connections, statuses, typing, dead-gateway sweep. This is the
+ * composition root; the Nest app only starts and stops it. Replicas compete for one lease
+ * (the same ShardOwnership as the messages service, over one shard); the holder consumes
+ * `presence:in` and runs the sweeps, the others stand by and take over when its lease ends.
+ */
+export class PresenceService {
+  readonly instanceId = `presence-${hostname().slice(0, 24)}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  /** Lease ticks, and the processor's and sweeps' commands (none of them blocks). */
+  private readonly control: Redis;
+  private readonly ownership: ShardOwnership;
+  private readonly processor: PresenceProcessor;
+  private readonly sweepContext: SweepContext;
+  private readonly workerConnections = new Set<Redis>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly logger: Logger,
+  ) {
+    const metrics = PresenceMetrics.get();
+    this.control = createRedis(config.redis.url, `${this.instanceId}:control`);
+    this.control.on('error', (err) => logger.warn({ err: err.message }, 'redis control connection error'));
+    definePresenceScripts(this.control);
+
+    const store = new PresenceStore(config.presence);
+    const lock = new PublishOrderLock();
+    this.processor = new PresenceProcessor(this.control, store, lock, metrics, logger);
+    this.sweepContext = { redis: this.control, store, lock, metrics, logger };
+
+    const ttl = config.presence.leaseTtlMs;
+    this.ownership = new ShardOwnership(
+      this.control,
+      new ShardLease(this.control, this.instanceId, ttl, Keys.presenceLease),
+      { shards: 1, instanceId: this.instanceId, leaseTtlMs: ttl, registryKey: Keys.presenceInstances() },
+      () => this.startShard(metrics),
+      () => undefined, // nothing cached in memory: the state lives in Redis
+      metrics,
+      logger,
+    );
+  }
+
+  /** Whether this instance holds the lease (consumes `presence:in` and sweeps). */
+  get active(): boolean {
+    return this.ownership.shards.length > 0;
+  }
+
+  readiness(readiness: Readiness): Readiness {
+    return readiness.add('redis', async () => (await this.control.ping()) === 'PONG');
+  }
+
+  async start(): Promise<void> {
+    await this.ownership.start();
+    this.logger.info({ instance: this.instanceId, active: this.active }, 'presence service started');
+  }
+
+  async stop(): Promise<void> {
+    await this.ownership.stop();
+    for (const c of this.workerConnections) c.disconnect();
+    this.control.disconnect();
+  }
+
+  /** Runs while the lease is held: the stream worker (own connection: it blocks) and the sweeps. */
+  private startShard(metrics: PresenceMetrics): OwnedShard {
+    const redis = createRedis(this.config.redis.url, `${this.instanceId}:stream`);
+    redis.on('error', (err) => this.logger.warn({ err: err.message }, 'redis stream connection error'));
+    this.workerConnections.add(redis);
+    const consumer = new StreamConsumer(redis, Keys.presenceIn(), Groups.presence, this.instanceId);
+    const worker = new ShardWorker(
+      SHARD,
+      redis,
+      consumer,
+      this.processor,
+      { batchSize: this.config.messages.batchSize, blockMs: 1000 },
+      metrics,
+      this.logger,
+    );
+    const sweeper = new PresenceSweeper(this.sweepContext, this.config.presence, SWEEP_INTERVAL_MS);
+    worker.start();
+    sweeper.start();
+    return {
+      stop: async () => {
+        await Promise.all([sweeper.stop(), worker.stop()]);
+        this.workerConnections.delete(redis);
+        redis.disconnect();
+      },
+    };
+  }
+}
