@@ -47,8 +47,9 @@ export const EnvSchema = z
     RATE_CONN_FRAMES_BURST: positive.default(60),
     RATE_CONN_SENDS_PER_SEC: positive.default(10),
     RATE_CONN_SENDS_BURST: positive.default(30),
-    RATE_USER_FRAMES_PER_MIN: positive.default(1200),
-    RATE_USER_SENDS_PER_MIN: positive.default(300),
+    RATE_USER_WINDOW_MS: positive.min(100).default(60_000),
+    RATE_USER_FRAMES: positive.default(1200),
+    RATE_USER_SENDS: positive.default(300),
   })
   .refine((env) => env.NODE_ENV !== 'production' || env.JWT_SECRET !== DEV_SECRET, {
     message: 'JWT_SECRET must be set in production',
@@ -85,7 +86,7 @@ export function toConfig(env: Env) {
         frames: { perSecond: env.RATE_CONN_FRAMES_PER_SEC, burst: env.RATE_CONN_FRAMES_BURST },
         sends: { perSecond: env.RATE_CONN_SENDS_PER_SEC, burst: env.RATE_CONN_SENDS_BURST },
       },
-      user: { framesPerMinute: env.RATE_USER_FRAMES_PER_MIN, sendsPerMinute: env.RATE_USER_SENDS_PER_MIN },
+      user: { windowMs: env.RATE_USER_WINDOW_MS, frames: env.RATE_USER_FRAMES, sends: env.RATE_USER_SENDS },
     },
     presence: {
       port: env.PRESENCE_PORT,

@@ -1,8 +1,8 @@
 import Redis from 'ioredis';
 import { Keys } from '@chat/redis';
 
-// One round trip: count the frame (and the send) in fixed one-minute windows shared by every
-// gateway; answer how long until the window that is over its limit ends, or 0.
+// One round trip: count the frame (and the send) in fixed windows shared by every gateway;
+// answer how long until the window that is over its limit ends, or 0.
 const HIT = `
 local function hit(key, limit, window)
   local n = redis.call('INCR', key)
@@ -18,11 +18,11 @@ local wait = hit(KEYS[1], ARGV[1], ARGV[3])
 if wait == 0 and #KEYS > 1 then wait = hit(KEYS[2], ARGV[2], ARGV[3]) end
 return wait`;
 
-const WINDOW_MS = 60_000;
-
 export interface UserRates {
-  framesPerMinute: number;
-  sendsPerMinute: number;
+  windowMs: number;
+  /** Frames (of any op) and sends allowed per window. */
+  frames: number;
+  sends: number;
 }
 
 /** Per-user limits across all gateways (a user with many sockets, or on many gateways). */
@@ -39,7 +39,7 @@ export class UserRateLimiter {
     const keys = isSend ? [Keys.rateFrames(userId), Keys.rateSends(userId)] : [Keys.rateFrames(userId)];
     const hit = (this.redis as unknown as Record<string, (...args: unknown[]) => Promise<number>>).chatRateHit;
     return Number(
-      await hit.call(this.redis, keys.length, ...keys, this.rates.framesPerMinute, this.rates.sendsPerMinute, WINDOW_MS),
+      await hit.call(this.redis, keys.length, ...keys, this.rates.frames, this.rates.sends, this.rates.windowMs),
     );
   }
 }
