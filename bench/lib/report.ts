@@ -87,7 +87,8 @@ export function buildRows(runs: Record<string, SystemRun | undefined>): Row[] {
   add('out-of-seq-order deliveries', (s) => s.max.result.outOfOrder + s.rate.result.outOfOrder, '0', (v) => v === 0);
   add('gateway RSS MB, end of max (max/server)', (s) => mb(s.max.usage.maxServerRssKb));
   add('gateway RSS MB, end of rate (max/server)', (s) => mb(s.rate.usage.maxServerRssKb));
-  add('RSS KB per connection (rough, 100/server)', (s) => s.setup.rssPerConnectionKb, '≤ 2 KB (50k idle sockets)', (v) => typeof v === 'number' && v <= 2);
+  // 100 fresh sockets per server mostly measure heap growth: the target is about 50k idle ones.
+  add('RSS KB per connection (rough, 100/server)', (s) => s.setup.rssPerConnectionKb, '≤ 2 KB at 50k idle: not this bench');
   add('max: server CPU % (all processes, % of 1 core)', (s) => s.max.usage.serverCpuPercentTotal);
   add('max: client process CPU %', (s) => s.max.usage.clientCpuPercent);
   add('rate: server CPU % (all processes)', (s) => s.rate.usage.serverCpuPercentTotal);
@@ -115,6 +116,7 @@ export function formatTable(rows: Row[], ranCeiling: boolean): string {
     r.met == null ? '' : r.met ? 'yes' : 'NO',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-  const line = (cols: string[]) => '| ' + cols.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
+  const left = new Set([0, head.indexOf('target')]);
+  const line = (cols: string[]) => '| ' + cols.map((c, i) => (left.has(i) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
   return [line(head), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...body.map(line)].join('\n');
 }

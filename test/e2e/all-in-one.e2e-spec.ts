@@ -14,12 +14,12 @@ import { guest, WsClient } from '../support/ws-client';
  */
 describe('npm start (all apps in one process)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'chat-aio-'));
-  let ports: { api: number; gateway: number; messages: number; redis: number };
+  let ports: { api: number; gateway: number; messages: number; presence: number; redis: number };
   let child: ChildProcess | undefined;
   let output = '';
 
   beforeAll(async () => {
-    ports = { api: await freePort(), gateway: await freePort(), messages: await freePort(), redis: await freePort() };
+    ports = { api: await freePort(), gateway: await freePort(), messages: await freePort(), presence: await freePort(), redis: await freePort() };
   });
   afterAll(() => {
     child?.kill('SIGKILL');
@@ -38,6 +38,7 @@ describe('npm start (all apps in one process)', () => {
         API_PORT: String(ports.api),
         GATEWAY_PORT: String(ports.gateway),
         MESSAGES_PORT: String(ports.messages),
+        PRESENCE_PORT: String(ports.presence),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -11,7 +11,7 @@ describe('chat domain', () => {
   const clients: WsClient[] = [];
 
   beforeAll(async () => {
-    stack = await startChatStack('domain', { presence: 0, env: { ROOM_MAX_MEMBERS: '4' } });
+    stack = await startChatStack('domain', { env: { ROOM_MAX_MEMBERS: '4' } });
   });
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()));

@@ -4,7 +4,7 @@ import { RedisServerHandle, startRedisServer } from '@chat/devstack';
 import { createLogger } from '@chat/observability';
 import { PresenceService } from '@chat/presence';
 import { decodeDelivery, envelopeFields, InternalOp } from '@chat/protocol';
-import { Channels, createRedis, Keys, USER_ROOMS_LOADED } from '@chat/redis';
+import { Channels, createRedis, Groups, Keys, USER_ROOMS_LOADED } from '@chat/redis';
 import { waitFor } from '../support/wait-for';
 
 /**
@@ -129,18 +129,29 @@ describe('PresenceService', () => {
     await server?.stop();
   });
 
-  /** What a gateway `g` puts on `presence:in` for its connection `c` of user `u`. */
-  function gateway(g: string) {
-    const add = (u: string, c: string, frame: object) =>
-      admin.xadd(Keys.presenceIn(), '*', ...envelopeFields({ f: JSON.stringify(frame), u, n: `name-${u}`, g, c, t: Date.now() }));
+  /** Heartbeat timers of the simulated gateways, stopped after each test. */
+  const beating: NodeJS.Timeout[] = [];
+  afterEach(() => beating.splice(0).forEach(clearInterval));
+
+  /**
+   * What a gateway `g` puts on `presence:in` for its connection `c` of user `u`. A live one
+   * heartbeats every 100 ms (the service judges it dead after 600 ms of silence), as a real
+   * gateway does every few seconds; `beating: false` leaves heartbeats to the test.
+   */
+  function gateway(g: string, { beating: beats = true } = {}) {
+    const raw = (u: string, c: string, f: string) =>
+      admin.xadd(Keys.presenceIn(), '*', ...envelopeFields({ f, u, n: `name-${u}`, g, c, t: Date.now() }));
+    const add = (u: string, c: string, frame: object) => raw(u, c, JSON.stringify(frame));
+    // The envelope names no user or connection for a heartbeat; these fields are ignored.
+    const heartbeat = () => add('-', '-', { type: InternalOp.GATEWAY_HEARTBEAT });
+    if (beats) beating.push(setInterval(() => void heartbeat(), 100));
     return {
       id: g,
       connect: (u: string, c: string) => add(u, c, { type: InternalOp.PRESENCE_CONNECT }),
       disconnect: (u: string, c: string) => add(u, c, { type: InternalOp.PRESENCE_DISCONNECT }),
-      heartbeat: () => add('-', '-', { type: InternalOp.GATEWAY_HEARTBEAT }),
+      heartbeat,
       send: (u: string, c: string, frame: object) => add(u, c, frame),
-      raw: (u: string, c: string, f: string) =>
-        admin.xadd(Keys.presenceIn(), '*', ...envelopeFields({ f, u, n: `name-${u}`, g, c, t: Date.now() })),
+      raw,
     };
   }
 
@@ -197,6 +208,8 @@ describe('PresenceService', () => {
         expect(lastSeen).toBeGreaterThanOrEqual(before);
         expect(lastSeen).toBeLessThanOrEqual(m.at);
       }
+      // One flush carried all three: nothing else is on its way.
+      expect(inbox.seen(presenceOf(u))).toHaveLength(3);
       expect(await admin.get(Keys.presence(u))).toBe('online');
       expect(Object.values(await admin.hgetall(Keys.presenceConnections(u)))).toEqual([g.id]);
       expect(inbox.seen(onRoom(USER_ROOMS_LOADED))).toHaveLength(0);
@@ -371,55 +384,77 @@ describe('PresenceService', () => {
 
     it('takes the users of a gateway that stops heartbeating offline, but not one also connected through a live gateway', async () => {
       const room = id('r');
-      const [gone, both2] = [await user([room]), await user([room])];
+      const [gone, onBoth] = [await user([room]), await user([room])];
       await observe([room]);
-      const dying = gateway(id('g'));
+      const dying = gateway(id('g'), { beating: false });
       const live = gateway(id('g'));
-      await dying.heartbeat();
-      await live.heartbeat();
       await dying.connect(gone, id('c'));
-      await dying.connect(both2, id('c'));
-      await live.connect(both2, id('c'));
+      await dying.connect(onBoth, id('c'));
+      await live.connect(onBoth, id('c'));
       await inbox.take(presenceOf(gone, 'online'), 'online of the user on the dying gateway');
-      await inbox.take(presenceOf(both2, 'online'), 'online of the user on both gateways');
+      await inbox.take(presenceOf(onBoth, 'online'), 'online of the user on both gateways');
 
       const lastBeat = Date.now();
       await dying.heartbeat();
-      const beating = setInterval(() => void live.heartbeat(), 100);
-      try {
-        const offline = await inbox.take(presenceOf(gone, 'offline'), 'the dying gateway\'s user to go offline', 10_000);
-        expect(offline.at - lastBeat).toBeGreaterThanOrEqual(600 + GRACE_MS);
-        // lastSeen is the gateway's last sign of life, not the time of the sweep.
-        const lastSeen = Date.parse(offline.frame.data.lastSeenAt);
-        expect(lastSeen).toBeGreaterThanOrEqual(lastBeat);
-        expect(lastSeen).toBeLessThan(offline.at - GRACE_MS);
-        // Both users' deadlines were armed by the same sweep step, so both were judged by now.
-        expect(inbox.seen(presenceOf(both2))).toHaveLength(1);
-        expect(await admin.get(Keys.presence(both2))).toBe('online');
-        expect(Object.values(await admin.hgetall(Keys.presenceConnections(both2)))).toEqual([live.id]);
-        expect(await admin.exists(Keys.gatewayConnections(dying.id))).toBe(0);
-        await waitFor(async () => (await admin.zscore(Keys.gatewayHeartbeats(), dying.id)) === null, { what: 'the dead gateway to be forgotten' });
-        expect(await admin.zscore(Keys.gatewayHeartbeats(), live.id)).not.toBeNull();
-      } finally {
-        clearInterval(beating);
-      }
+      const offline = await inbox.take(presenceOf(gone, 'offline'), "the dying gateway's user to go offline", 10_000);
+      expect(offline.at - lastBeat).toBeGreaterThanOrEqual(600 + GRACE_MS);
+      // lastSeen is the gateway's last sign of life, not the time of the sweep.
+      const lastSeen = Date.parse(offline.frame.data.lastSeenAt);
+      expect(lastSeen).toBeGreaterThanOrEqual(lastBeat);
+      expect(lastSeen).toBeLessThan(offline.at - GRACE_MS);
+      // Both users' deadlines were armed by the same sweep step, so both were judged by now.
+      expect(inbox.seen(presenceOf(onBoth))).toHaveLength(1);
+      expect(await admin.get(Keys.presence(onBoth))).toBe('online');
+      expect(Object.values(await admin.hgetall(Keys.presenceConnections(onBoth)))).toEqual([live.id]);
+      // Emptied and forgotten in the sweep that armed the deadlines, a grace before the event.
+      expect(await admin.exists(Keys.gatewayConnections(dying.id))).toBe(0);
+      expect(await admin.zscore(Keys.gatewayHeartbeats(), dying.id)).toBeNull();
+      expect(await admin.zscore(Keys.gatewayHeartbeats(), live.id)).not.toBeNull();
     });
   });
 
-  describe('two instances', () => {
+  describe('takeover', () => {
     const services: PresenceService[] = [];
     const subs: Redis[] = [];
 
-    beforeAll(async () => {
+    beforeEach(async () => {
       await admin.flushall();
     });
 
-    afterAll(async () => {
-      await Promise.all(services.map((s) => s.stop()));
-      for (const s of subs) s.disconnect();
+    afterEach(async () => {
+      await Promise.all(services.splice(0).map((s) => s.stop()));
+      subs.splice(0).forEach((s) => s.disconnect());
     });
 
-    it('lets only one hold the lease; the other takes over, with the sweeps, when the first stops', async () => {
+    async function observe(rooms: string[]): Promise<Inbox> {
+      const inbox = await subscriber(rooms, []);
+      subs.push(inbox.sub);
+      return inbox;
+    }
+
+    it('processes what a dead holder left pending, and publishes the state even when it had already applied it', async () => {
+      const room = id('r');
+      const [applied, unapplied] = [await user([room]), await user([room])];
+      const inbox = await observe([room]);
+      const g = gateway(id('g'));
+      // A holder read both connects, applied the first one's state, and died before publishing.
+      await admin.xgroup('CREATE', Keys.presenceIn(), Groups.presence, '0', 'MKSTREAM');
+      await g.connect(applied, id('c'));
+      await g.connect(unapplied, id('c'));
+      await admin.xreadgroup('GROUP', Groups.presence, 'dead-holder', 'COUNT', 10, 'STREAMS', Keys.presenceIn(), '>');
+      await admin.set(Keys.presence(applied), 'online');
+
+      const service = new PresenceService(config, logger);
+      services.push(service);
+      await service.start();
+      await inbox.take(presenceOf(applied, 'online'), 'the already applied online, published by the new holder');
+      await inbox.take(presenceOf(unapplied, 'online'), 'the unapplied online');
+      await waitFor(async () => (await admin.xpending(Keys.presenceIn(), Groups.presence))[0] === 0, {
+        what: 'the claimed entries to be acknowledged',
+      });
+    });
+
+    it('lets only one of two instances hold the lease; the other takes over, with the sweeps, when the first stops', async () => {
       const a = new PresenceService(config, logger);
       const b = new PresenceService(config, logger);
       services.push(a, b);
@@ -431,8 +466,7 @@ describe('PresenceService', () => {
       expect(await admin.zrange(Keys.presenceInstances(), '0', '-1')).toEqual(expect.arrayContaining([a.instanceId, b.instanceId]));
 
       const room = id('r');
-      const inbox = await subscriber([room], []);
-      subs.push(inbox.sub);
+      const inbox = await observe([room]);
       const g = gateway(id('g'));
       const [u1, u2] = [await user([room]), await user([room])];
       await g.connect(u1, id('c'));

@@ -4,10 +4,12 @@ import { openDatabase } from '@chat/store';
 import { startApi } from '../../api/src/api.app';
 import { startGateway } from '../../gateway/src/gateway.app';
 import { startMessages } from '../../messages/src/messages.app';
+import { startPresence } from '../../presence/src/presence.app';
 import { ensureLocalRedis } from './local-redis';
 
 /**
- * `npm start`: every app in one process — api (with the web client), messages, gateway —
+ * `npm start`: every app in one process — api (with the web client), messages, presence,
+ * gateway —
  * on embedded PGlite under DATA_DIR unless DATABASE_URL is set, and a private Redis when
  * none answers. The same code as the containers, only wired into one process.
  */
@@ -17,6 +19,7 @@ runMain('chat', async (config, logger) => {
   const db = await openDatabase({ url: cfg.database.url, dataDir: cfg.database.dataDir });
   const api = await startApi(cfg, { db, logger: logger.child({ app: 'api' }) });
   const messages = await startMessages(cfg, { db, logger: logger.child({ app: 'messages' }) });
+  const presence = await startPresence(cfg, { logger: logger.child({ app: 'presence' }) });
   const gateway = await startGateway(cfg, logger.child({ app: 'gateway' }));
 
   const host = cfg.host === '0.0.0.0' ? 'localhost' : cfg.host;
@@ -30,6 +33,7 @@ runMain('chat', async (config, logger) => {
   return {
     close: async () => {
       await gateway.close();
+      await presence.close();
       await messages.close();
       await api.close();
       await db.close();

@@ -49,7 +49,9 @@ export async function startGateway(config: Config, logger: Logger) {
     close: async () => {
       server!.close();
       await gateway.stop();
-      commands.disconnect();
+      // Let the sockets' close callbacks queue their presence disconnects, then flush them.
+      await new Promise((resolve) => setImmediate(resolve));
+      await commands.quit().catch(() => commands.disconnect());
       subscriber.disconnect();
     },
   };

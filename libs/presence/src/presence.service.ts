@@ -32,6 +32,7 @@ export class PresenceService {
   private readonly processor: PresenceProcessor;
   private readonly sweepContext: SweepContext;
   private readonly workerConnections = new Set<Redis>();
+  private stopping?: Promise<void>;
 
   constructor(
     private readonly config: Config,
@@ -73,10 +74,14 @@ export class PresenceService {
     this.logger.info({ instance: this.instanceId, active: this.active }, 'presence service started');
   }
 
-  async stop(): Promise<void> {
-    await this.ownership.stop();
-    for (const c of this.workerConnections) c.disconnect();
-    this.control.disconnect();
+  /** Hands the lease back (after the batch in hand is published) and closes. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.ownership.stop();
+      for (const c of this.workerConnections) c.disconnect();
+      this.control.disconnect();
+    })();
+    return this.stopping;
   }
 
   /** Runs while the lease is held: the stream worker (own connection: it blocks) and the sweeps. */
