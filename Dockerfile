@@ -40,6 +40,6 @@ COPY --from=build /out/ ./
 # DATABASE_URL is unset) is writable by the `node` user (uid 1000) of the base image.
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
-EXPOSE 3000 3001 8080
+EXPOSE 3000 3001 3002 8080
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "dist/apps/api/src/main.js"]
