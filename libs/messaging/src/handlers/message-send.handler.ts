@@ -49,7 +49,9 @@ export class MessageSendHandler {
     if (accepted.length === 0) return;
     let outcomes: AppendOutcome[];
     try {
-      outcomes = await this.messages.appendBatch(accepted.map(toDraft));
+      // Only redelivered entries are likely to exist already; fresh ones take the one-statement path.
+      const mayExist = accepted.some((item) => item.ctx.redelivered);
+      outcomes = await this.messages.appendBatch(accepted.map(toDraft), { mayExist });
     } catch (err) {
       if (isTransientError(err)) throw err;
       // One bad draft must not fail its neighbours: retry them one by one.

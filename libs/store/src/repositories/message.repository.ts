@@ -22,13 +22,26 @@ export class MessageRepository {
   constructor(private readonly db: Database) {}
 
   /**
-   * Appends a batch in ONE transaction with three statements, whatever its size: look up
-   * (author, clientMsgId) pairs that already exist, reserve a block of seqs per room
-   * (the room row lock orders concurrent writers, so seqs have no gaps or repeats), then one
-   * multi-row INSERT. Outcomes are in draft order. Every draft's room must exist.
+   * Appends a batch and returns outcomes in draft order. Every draft's room must exist.
+   *
+   * Fast path — when `mayExist` is false (fresh entries, nothing redelivered) and the batch
+   * repeats no (author, clientMsgId): ONE statement, so one round trip and an implicit
+   * transaction: reserve a block of seqs per room (the room row lock orders concurrent
+   * writers: no gaps, no repeats), one multi-row INSERT, authors' read markers moved.
+   * A client retry of a stored clientMsgId trips the unique key, the statement rolls back,
+   * and the batch takes the careful path: in one transaction, look the pairs up first,
+   * then insert only the new ones (a duplicate returns the first message, created=false).
    */
-  async appendBatch(drafts: MessageDraft[]): Promise<AppendOutcome[]> {
+  async appendBatch(drafts: MessageDraft[], { mayExist = true }: { mayExist?: boolean } = {}): Promise<AppendOutcome[]> {
     if (drafts.length === 0) return [];
+    const pairs = new Set(drafts.map((d) => clientKey(d.authorId, d.clientMsgId)));
+    if (!mayExist && pairs.size === drafts.length) {
+      try {
+        return (await this.insertWithSeqs(this.db, drafts)).map((message) => ({ message, created: true }));
+      } catch (err) {
+        if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+      }
+    }
     return this.db.transaction(async (tx) => {
       const existing = await this.findByClientIds(tx, drafts);
       const outcomes: (AppendOutcome | undefined)[] = drafts.map((d) => {
@@ -194,29 +207,41 @@ export class MessageRepository {
     return new Map(rows.map((r) => [clientKey(r.author_id, r.client_msg_id!), toMessage(r)]));
   }
 
-  private async insertWithSeqs(tx: Queryable, drafts: MessageDraft[]): Promise<Message[]> {
-    const perRoom = new Map<string, number>();
-    for (const d of drafts) perRoom.set(d.roomId, (perRoom.get(d.roomId) ?? 0) + 1);
-    const reserved = await tx.query<{ id: string; last_seq: number }>(
-      `UPDATE rooms r SET last_seq = r.last_seq + c.n FROM unnest($1::text[], $2::int[]) AS c(id, n)
-       WHERE r.id = c.id RETURNING r.id, r.last_seq`,
-      [[...perRoom.keys()], [...perRoom.values()]],
-    );
-    // Next seq to hand out per room: the block is (last_seq - n, last_seq].
-    const next = new Map(reserved.map((r) => [r.id, Number(r.last_seq) - perRoom.get(r.id)! + 1]));
-    const seqs = drafts.map((d) => {
-      const seq = next.get(d.roomId);
-      if (seq === undefined) throw new Error(`room ${d.roomId} does not exist`);
-      next.set(d.roomId, seq + 1);
-      return seq;
+  /**
+   * One statement: seq blocks reserved per room, the rows inserted with `base + k` (k = the
+   * draft's ordinal in its room), and the authors' read markers moved to their own messages
+   * (an author has read what they wrote).
+   */
+  private async insertWithSeqs(q: Queryable, drafts: MessageDraft[]): Promise<Message[]> {
+    const ordinal = new Map<string, number>();
+    const ks = drafts.map((d) => {
+      const k = (ordinal.get(d.roomId) ?? 0) + 1;
+      ordinal.set(d.roomId, k);
+      return k;
     });
-    const rows = await tx.query<MessageRow>(
-      `INSERT INTO messages AS m (room_id, seq, author_id, author_name, text, client_msg_id, reply_to)
-       SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-       RETURNING ${MESSAGE_COLUMNS}`,
+    const rows = await q.query<MessageRow>(
+      `WITH d AS (
+         SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+           AS d(room_id, k, author_id, author_name, text, client_msg_id, reply_to)
+       ), n AS (
+         SELECT room_id, count(*)::int AS n FROM d GROUP BY room_id
+       ), reserved AS (
+         UPDATE rooms r SET last_seq = r.last_seq + n.n FROM n WHERE r.id = n.room_id
+         RETURNING r.id, r.last_seq - n.n AS base
+       ), ins AS (
+         INSERT INTO messages AS m (room_id, seq, author_id, author_name, text, client_msg_id, reply_to)
+         SELECT d.room_id, reserved.base + d.k, d.author_id, d.author_name, d.text, d.client_msg_id, d.reply_to
+         FROM d JOIN reserved ON reserved.id = d.room_id
+         RETURNING ${MESSAGE_COLUMNS}
+       ), marks AS (
+         UPDATE room_members rm SET last_read_seq = GREATEST(rm.last_read_seq, a.seq)
+         FROM (SELECT room_id, author_id, max(seq) AS seq FROM ins GROUP BY room_id, author_id) a
+         WHERE rm.room_id = a.room_id AND rm.user_id = a.author_id
+       )
+       SELECT * FROM ins`,
       [
         drafts.map((d) => d.roomId),
-        seqs,
+        ks,
         drafts.map((d) => d.authorId),
         drafts.map((d) => d.authorName),
         drafts.map((d) => d.text),
@@ -224,19 +249,17 @@ export class MessageRepository {
         drafts.map((d) => d.replyTo ?? null),
       ],
     );
-    // An author has read up to their own message: it never counts as unread for them.
-    await tx.query(
-      `UPDATE room_members m SET last_read_seq = GREATEST(m.last_read_seq, a.seq)
-       FROM (SELECT room_id, author_id, max(seq) AS seq FROM unnest($1::text[], $2::text[], $3::int[]) AS x(room_id, author_id, seq)
-             GROUP BY room_id, author_id) a
-       WHERE m.room_id = a.room_id AND m.user_id = a.author_id`,
-      [drafts.map((d) => d.roomId), drafts.map((d) => d.authorId), seqs],
-    );
-    // RETURNING order follows the input rows for INSERT … SELECT unnest, but map by key to be sure.
-    const byKey = new Map(rows.map((r) => [`${r.room_id}:${r.seq}`, toMessage(r)]));
-    return drafts.map((d, i) => byKey.get(`${d.roomId}:${seqs[i]}`)!);
+    const byKey = new Map(rows.map((r) => [`${r.room_id}\u0000${r.client_msg_id}\u0000${r.author_id}`, toMessage(r)]));
+    return drafts.map((d) => {
+      const message = byKey.get(`${d.roomId}\u0000${d.clientMsgId}\u0000${d.authorId}`);
+      if (!message) throw new Error(`room ${d.roomId} does not exist`);
+      return message;
+    });
   }
 }
+
+/** PostgreSQL's unique_violation: here, a (author, clientMsgId) that is already stored. */
+const UNIQUE_VIOLATION = '23505';
 
 function clientKey(authorId: string, clientMsgId: string): string {
   return `${authorId}\u0000${clientMsgId}`;
