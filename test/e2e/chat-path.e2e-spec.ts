@@ -10,7 +10,7 @@ describe('message path across two gateways', () => {
   const clients: WsClient[] = [];
 
   beforeAll(async () => {
-    stack = await startChatStack('path', { env: { AUTH_TIMEOUT_MS: '1500' } });
+    stack = await startChatStack('path', { env: { AUTH_TIMEOUT_MS: '1500', HEARTBEAT_MS: '4000' } });
   });
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()));
@@ -195,6 +195,21 @@ describe('message path across two gateways', () => {
 
     const silent = await WsClient.connect(stack.gatewayUrls[1]);
     expect((await silent.closed).code).toBe(4001); // AUTH_TIMEOUT_MS is 1.5 s in this stack
+  });
+
+  it('closes a socket that stays silent (no frame, no pong) for twice the heartbeat', async () => {
+    const { token } = await guest(stack.apiUrl, uniqueName('idle'));
+    const silent = await WsClient.connect(stack.gatewayUrls[0], token, { autoPong: false });
+    expect(silent.hello!.data.heartbeatMs).toBe(4000);
+    const talker = await WsClient.connect(stack.gatewayUrls[0], token);
+    clients.push(talker);
+    const openedAt = Date.now();
+    await silent.closed;
+    // uWS checks idleness with a 4 s granularity: closed after 2 × heartbeat, give or take one tick.
+    expect(Date.now() - openedAt).toBeGreaterThanOrEqual(4000);
+    // A client that answers pings (every ws client does) stays.
+    expect(talker.ws.readyState).toBe(talker.ws.OPEN);
+    await expect(talker.call('room.list')).resolves.toHaveProperty('rooms');
   });
 
   it('keeps every process alive through all of the above', () => {

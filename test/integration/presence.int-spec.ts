@@ -193,6 +193,18 @@ describe('PresenceService', () => {
       return inbox;
     }
 
+    /**
+     * Connects and disconnects a new user of `room` through `g`, then waits for it to go
+     * offline: any deadline due no later than its own has been swept by then.
+     */
+    async function sentinelOffline(g: ReturnType<typeof gateway>, room: string): Promise<void> {
+      const s = await user([room]);
+      const sc = id('c');
+      await g.connect(s, sc);
+      await g.disconnect(s, sc);
+      await inbox.take(presenceOf(s, 'offline'), 'the sentinel to go offline');
+    }
+
     it('publishes online to every room of the user and to the user, once, on connect', async () => {
       const [r1, r2] = [id('r'), id('r')];
       const u = await user([r1, r2]);
@@ -226,11 +238,7 @@ describe('PresenceService', () => {
       await g.connect(u, c2);
       await g.disconnect(u, c1);
 
-      const s = await user([room]);
-      const sc = id('c');
-      await g.connect(s, sc);
-      await g.disconnect(s, sc);
-      await inbox.take(presenceOf(s, 'offline'), 'the sentinel to go offline');
+      await sentinelOffline(g, room);
       // u's deadline (if any) was due no later than the sentinel's, and swept in the same or an earlier step.
       expect(inbox.seen(presenceOf(u))).toHaveLength(1);
       expect(await admin.get(Keys.presence(u))).toBe('online');
@@ -258,11 +266,7 @@ describe('PresenceService', () => {
       await g.disconnect(u, c1);
       await g.connect(u, id('c'));
 
-      const s = await user([room]);
-      const sc = id('c');
-      await g.connect(s, sc);
-      await g.disconnect(s, sc);
-      await inbox.take(presenceOf(s, 'offline'), 'the sentinel to go offline');
+      await sentinelOffline(g, room);
       // Neither an offline nor a second online: the status never changed.
       expect(inbox.seen(presenceOf(u))).toHaveLength(1);
       expect(await admin.get(Keys.presence(u))).toBe('online');

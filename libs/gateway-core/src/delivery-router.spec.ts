@@ -1,5 +1,7 @@
 import { encodeDelivery, eventFrame, User } from '@chat/protocol';
-import { ClientSocket, ConnectionData } from './client-socket';
+import { settle } from '../../../test/support/deferred';
+import { FakeSocket } from '../../../test/support/fakes';
+import { ClientSocket } from './client-socket';
 import { ConnectionRegistry } from './connection-registry';
 import { DeliveryRouter } from './delivery-router';
 import { Forwarder } from './forwarder';
@@ -8,36 +10,25 @@ import { RefCountedSubscriptions } from './ref-counted-subscriptions';
 import { RoomSubscriptions } from './room-subscriptions';
 import { SessionOpener } from './session-opener';
 
-const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 /** Everything observable, in the order it happened. */
 let log: string[];
 
-class FakeSocket implements ClientSocket {
-  readonly data: ConnectionData;
-  readonly sent: string[] = [];
-
+/** Logs what the router does to the socket, in order with everything else. */
+class LoggedSocket extends FakeSocket {
   constructor(id: string, user: User) {
-    this.data = { id, user, openedAt: 0, ready: true, closed: false, rooms: [] };
+    super(id, { user });
   }
-  getUserData(): ConnectionData {
-    return this.data;
-  }
-  send(message: string): number {
-    this.sent.push(message);
+  override send(message: string): number {
     log.push(`${this.data.id} send`);
-    return 1;
+    return super.send(message);
   }
-  subscribe(topic: string): boolean {
+  override subscribe(topic: string): boolean {
     log.push(`${this.data.id} subscribe ${topic}`);
-    return true;
+    return super.subscribe(topic);
   }
-  unsubscribe(topic: string): boolean {
+  override unsubscribe(topic: string): boolean {
     log.push(`${this.data.id} unsubscribe ${topic}`);
-    return true;
-  }
-  end(): void {
-    this.data.closed = true;
+    return super.unsubscribe(topic);
   }
 }
 
@@ -83,9 +74,9 @@ describe('DeliveryRouter', () => {
       GatewayMetrics.get(),
       onError,
     );
-    a1 = new FakeSocket('c-a1', alice);
-    a2 = new FakeSocket('c-a2', alice);
-    b1 = new FakeSocket('c-b1', bob);
+    a1 = new LoggedSocket('c-a1', alice);
+    a2 = new LoggedSocket('c-a2', alice);
+    b1 = new LoggedSocket('c-b1', bob);
     registry.add(a1, alice.id);
     registry.add(a2, alice.id);
     registry.add(b1, bob.id);

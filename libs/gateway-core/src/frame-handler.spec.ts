@@ -1,39 +1,14 @@
 import { TokenService } from '@chat/auth';
 import { ClientFrame, MAX_FRAME_BYTES, User } from '@chat/protocol';
-import { ClientSocket, ConnectionData } from './client-socket';
+import { settle } from '../../../test/support/deferred';
+import { FakeSocket } from '../../../test/support/fakes';
+import { ClientSocket } from './client-socket';
 import { ConnectionRateLimiter, ConnectionRates } from './connection-rate-limiter';
 import { FrameHandler } from './frame-handler';
 import { Forwarder } from './forwarder';
 import { GatewayMetrics } from './gateway.metrics';
 import { SessionOpener } from './session-opener';
 import { UserRateLimiter } from './user-rate-limiter';
-
-const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-class FakeSocket implements ClientSocket {
-  readonly data: ConnectionData = { id: 'c1', openedAt: 0, ready: false, closed: false, rooms: [] };
-  readonly sent: string[] = [];
-  readonly ended: { code?: number; reason?: string }[] = [];
-  readonly subscribe = jest.fn(() => true);
-  readonly unsubscribe = jest.fn(() => true);
-
-  getUserData(): ConnectionData {
-    return this.data;
-  }
-  send(message: string): number {
-    this.sent.push(message);
-    return 1;
-  }
-  /** uWS runs the close handler from end(): the gateway marks the socket closed there. */
-  end(code?: number, reason?: string): void {
-    this.ended.push({ code, reason });
-    this.data.closed = true;
-  }
-  /** Sent frames, parsed. */
-  get frames(): Record<string, unknown>[] {
-    return this.sent.map((s) => JSON.parse(s) as Record<string, unknown>);
-  }
-}
 
 interface ForwardCall {
   frame: ClientFrame;
@@ -92,7 +67,7 @@ describe('FrameHandler', () => {
   }
 
   beforeEach(() => {
-    socket = new FakeSocket();
+    socket = new FakeSocket('c1', { ready: false });
     verify = jest.spyOn(tokens, 'verify');
     forwarder = new FakeForwarder();
     sessions = { open: jest.fn<Promise<void>, [ClientSocket, User]>(async () => undefined) };

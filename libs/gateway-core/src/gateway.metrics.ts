@@ -1,13 +1,8 @@
-import { Counter, Gauge } from '@chat/observability';
+import { Counter, Gauge, oncePerProcess } from '@chat/observability';
 
 /** Prometheus metrics of a gateway, registered once per process. */
 export class GatewayMetrics {
-  private static instance?: GatewayMetrics;
-
-  static get(): GatewayMetrics {
-    GatewayMetrics.instance ??= new GatewayMetrics();
-    return GatewayMetrics.instance;
-  }
+  static readonly get = oncePerProcess(() => new GatewayMetrics());
 
   readonly connections = new Gauge({ name: 'gateway_connections', help: 'Open WebSocket connections' });
   readonly framesIn = new Counter({

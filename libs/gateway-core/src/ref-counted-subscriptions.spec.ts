@@ -1,49 +1,13 @@
+import { settle } from '../../../test/support/deferred';
+import { PendingSubscriber } from '../../../test/support/fakes';
 import { RefCountedSubscriptions } from './ref-counted-subscriptions';
 
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve: (value: T) => void;
-  reject: (err: unknown) => void;
-}
-
-function deferred<T = unknown>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-/** Lets every already-queued promise reaction run (no timers involved). */
-const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** A subscriber whose SUBSCRIBEs stay pending until the test confirms or fails them. */
-class FakeSubscriber {
-  readonly pending: { name: string; d: Deferred<unknown> }[] = [];
-  readonly subscribe = jest.fn((name: string) => {
-    const d = deferred();
-    this.pending.push({ name, d });
-    return d.promise;
-  });
-  readonly unsubscribe = jest.fn((_name: string): Promise<unknown> => Promise.resolve(1));
-
-  confirm(i = this.pending.length - 1): void {
-    this.pending[i].d.resolve(1);
-  }
-
-  fail(i: number, err: unknown): void {
-    this.pending[i].d.reject(err);
-  }
-}
-
 describe('RefCountedSubscriptions', () => {
-  let redis: FakeSubscriber;
+  let redis: PendingSubscriber;
   let subs: RefCountedSubscriptions;
 
   beforeEach(() => {
-    redis = new FakeSubscriber();
+    redis = new PendingSubscriber();
     subs = new RefCountedSubscriptions(redis.subscribe, redis.unsubscribe);
   });
 

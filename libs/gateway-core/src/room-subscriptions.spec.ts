@@ -1,72 +1,15 @@
-import { ClientSocket, ConnectionData } from './client-socket';
+import { settle } from '../../../test/support/deferred';
+import { FakeSocket, PendingSubscriber } from '../../../test/support/fakes';
 import { RefCountedSubscriptions } from './ref-counted-subscriptions';
 import { RoomSubscriptions } from './room-subscriptions';
 
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve: (value: T) => void;
-  reject: (err: unknown) => void;
-}
-
-function deferred<T = unknown>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-class FakeSocket implements ClientSocket {
-  readonly data: ConnectionData;
-  readonly topics = new Set<string>();
-  readonly subscribed: string[] = [];
-  readonly unsubscribed: string[] = [];
-
-  constructor(id: string) {
-    this.data = { id, openedAt: 0, ready: true, closed: false, rooms: [], user: { id: `u-${id}`, username: id } };
-  }
-
-  getUserData(): ConnectionData {
-    return this.data;
-  }
-  send(): number {
-    return 1;
-  }
-  subscribe(topic: string): boolean {
-    this.subscribed.push(topic);
-    this.topics.add(topic);
-    return true;
-  }
-  unsubscribe(topic: string): boolean {
-    this.unsubscribed.push(topic);
-    this.topics.delete(topic);
-    return true;
-  }
-  end(): void {
-    this.data.closed = true;
-  }
-}
+/** A ready socket of user `u-{id}`. */
+const socketOf = (id: string) => new FakeSocket(id, { user: { id: `u-${id}`, username: id } });
 
 /** The gateway's subscriber connection: SSUBSCRIBEs stay pending until the test settles them. */
-class FakeChannels {
-  readonly pending: { room: string; d: Deferred<unknown> }[] = [];
-  readonly ssubscribe = jest.fn((room: string) => {
-    const d = deferred();
-    this.pending.push({ room, d });
-    return d.promise;
-  });
-  readonly sunsubscribe = jest.fn((_room: string): Promise<unknown> => Promise.resolve(1));
-
-  confirm(i = this.pending.length - 1): void {
-    this.pending[i].d.resolve(1);
-  }
-  fail(i: number, err: unknown): void {
-    this.pending[i].d.reject(err);
-  }
+class FakeChannels extends PendingSubscriber {
+  readonly ssubscribe = this.subscribe;
+  readonly sunsubscribe = this.unsubscribe;
 }
 
 describe('RoomSubscriptions', () => {
@@ -89,7 +32,7 @@ describe('RoomSubscriptions', () => {
 
   describe('join', () => {
     it('subscribes the socket only after the channel is confirmed', async () => {
-      const s = new FakeSocket('c1');
+      const s = socketOf('c1');
       const join = rooms.join(s, 'r1');
       expect(redis.ssubscribe).toHaveBeenCalledWith('r1');
       expect(s.data.rooms).toEqual(['r1']); // claimed before the await
@@ -103,7 +46,7 @@ describe('RoomSubscriptions', () => {
     });
 
     it('a second join of the same room is a no-op', async () => {
-      const s = new FakeSocket('c1');
+      const s = socketOf('c1');
       expect(await joined(s, 'r1')).toBe(true);
       expect(await rooms.join(s, 'r1')).toBe(false);
       expect(s.subscribed).toEqual(['r1']);
@@ -114,8 +57,8 @@ describe('RoomSubscriptions', () => {
     });
 
     it('two sockets of one room share one channel subscription', async () => {
-      const a = new FakeSocket('c1');
-      const b = new FakeSocket('c2');
+      const a = socketOf('c1');
+      const b = socketOf('c2');
       const ja = rooms.join(a, 'r1');
       const jb = rooms.join(b, 'r1');
       expect(redis.ssubscribe).toHaveBeenCalledTimes(1);
@@ -127,7 +70,7 @@ describe('RoomSubscriptions', () => {
     });
 
     it('does nothing for a socket that is already closed', async () => {
-      const s = new FakeSocket('c1');
+      const s = socketOf('c1');
       s.data.closed = true;
       expect(await rooms.join(s, 'r1')).toBe(false);
       expect(redis.ssubscribe).not.toHaveBeenCalled();
@@ -136,8 +79,8 @@ describe('RoomSubscriptions', () => {
     });
 
     it('a socket closed during the await is not subscribed and its reference is released exactly once', async () => {
-      const closing = new FakeSocket('c1');
-      const staying = new FakeSocket('c2');
+      const closing = socketOf('c1');
+      const staying = socketOf('c2');
       const jc = rooms.join(closing, 'r1');
       const js = rooms.join(staying, 'r1');
 
@@ -160,7 +103,7 @@ describe('RoomSubscriptions', () => {
     });
 
     it('a lone socket closed during the await leaves no channel behind', async () => {
-      const s = new FakeSocket('c1');
+      const s = socketOf('c1');
       const join = rooms.join(s, 'r1');
       s.data.closed = true;
       rooms.releaseAll(s);
@@ -172,7 +115,7 @@ describe('RoomSubscriptions', () => {
     });
 
     it('a socket that left during the await is not subscribed', async () => {
-      const s = new FakeSocket('c1');
+      const s = socketOf('c1');
       const join = rooms.join(s, 'r1');
       rooms.leave(s, 'r1');
       redis.confirm();
@@ -183,7 +126,7 @@ describe('RoomSubscriptions', () => {
     });
 
     it('a failed channel subscription rejects, unclaims the room, and a later join retries', async () => {
-      const s = new FakeSocket('c1');
+      const s = socketOf('c1');
       const join = rooms.join(s, 'r1');
       redis.fail(0, new Error('CLUSTERDOWN'));
       await expect(join).rejects.toThrow('CLUSTERDOWN');
@@ -203,8 +146,8 @@ describe('RoomSubscriptions', () => {
     // SUNSUBSCRIBEs a room a connected socket is still subscribed to: that socket silently
     // stops receiving the room's events.
     it('a failed subscription of a socket closed meanwhile does not release another socket’s reference', async () => {
-      const closing = new FakeSocket('c1');
-      const other = new FakeSocket('c2');
+      const closing = socketOf('c1');
+      const other = socketOf('c2');
       const first = rooms.join(closing, 'r1'); // SSUBSCRIBE #0 in flight
       closing.data.closed = true;
       rooms.releaseAll(closing); // the close releases the claim: count 0, SUNSUBSCRIBE
@@ -225,13 +168,13 @@ describe('RoomSubscriptions', () => {
 
   describe('leave', () => {
     it('releases the channel at once and unsubscribes the socket on the next turn', async () => {
-      const s = new FakeSocket('c1');
+      const s = socketOf('c1');
       await joined(s, 'r1');
       await joined(s, 'r2');
       rooms.leave(s, 'r1');
       // uWS drains topic publishes at the end of the loop turn: the topic goes after that.
       expect(s.unsubscribed).toEqual([]);
-      await new Promise((resolve) => setImmediate(resolve));
+      await settle();
       expect(s.unsubscribed).toEqual(['r1']);
       expect(s.data.rooms).toEqual(['r2']);
       expect(redis.sunsubscribe.mock.calls).toEqual([['r1']]);
@@ -239,18 +182,18 @@ describe('RoomSubscriptions', () => {
     });
 
     it('keeps the topic of a socket that rejoined in the same turn', async () => {
-      const s = new FakeSocket('c1');
+      const s = socketOf('c1');
       await joined(s, 'r1');
       rooms.leave(s, 'r1');
       await joined(s, 'r1');
-      await new Promise((resolve) => setImmediate(resolve));
+      await settle();
       expect(s.unsubscribed).toEqual([]);
       expect(s.data.rooms).toEqual(['r1']);
     });
 
     it('keeps the channel while another socket is in the room', async () => {
-      const a = new FakeSocket('c1');
-      const b = new FakeSocket('c2');
+      const a = socketOf('c1');
+      const b = socketOf('c2');
       await joined(a, 'r1');
       await rooms.join(b, 'r1');
       rooms.leave(a, 'r1');
@@ -260,8 +203,8 @@ describe('RoomSubscriptions', () => {
     });
 
     it('is a no-op for a room the socket is not in (no foreign reference dropped)', async () => {
-      const a = new FakeSocket('c1');
-      const b = new FakeSocket('c2');
+      const a = socketOf('c1');
+      const b = socketOf('c2');
       await joined(a, 'r1');
       rooms.leave(b, 'r1');
       rooms.leave(a, 'r-other');
@@ -272,7 +215,7 @@ describe('RoomSubscriptions', () => {
     });
 
     it('on a closed socket releases the reference without touching the socket', async () => {
-      const s = new FakeSocket('c1');
+      const s = socketOf('c1');
       await joined(s, 'r1');
       s.data.closed = true;
       rooms.leave(s, 'r1');
@@ -283,8 +226,8 @@ describe('RoomSubscriptions', () => {
 
   describe('releaseAll', () => {
     it('releases every room of the socket once and forgets them', async () => {
-      const a = new FakeSocket('c1');
-      const b = new FakeSocket('c2');
+      const a = socketOf('c1');
+      const b = socketOf('c2');
       await joined(a, 'r1');
       await joined(a, 'r2');
       await joined(a, 'r3');

@@ -1,54 +1,29 @@
 import Redis from 'ioredis';
 import { User } from '@chat/protocol';
 import { Keys } from '@chat/redis';
-import { ClientSocket, ConnectionData } from './client-socket';
+import { deferred, settle } from '../../../test/support/deferred';
+import { FakeSocket } from '../../../test/support/fakes';
+import { ClientSocket } from './client-socket';
 import { ConnectionRegistry } from './connection-registry';
 import { Forwarder } from './forwarder';
 import { RefCountedSubscriptions } from './ref-counted-subscriptions';
 import { RoomSubscriptions } from './room-subscriptions';
 import { SessionOpener } from './session-opener';
 
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve: (value: T) => void;
-  reject: (err: unknown) => void;
-}
-
-function deferred<T = unknown>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 let log: string[];
 
-class FakeSocket implements ClientSocket {
-  readonly data: ConnectionData = { id: 'c-1', openedAt: 0, ready: false, closed: false, rooms: [], queued: [] };
-  readonly sent: string[] = [];
-
-  getUserData(): ConnectionData {
-    return this.data;
+/** Logs what the opener sends and subscribes, in order with the Redis calls. */
+class LoggedSocket extends FakeSocket {
+  constructor() {
+    super('c-1', { ready: false, queued: [] });
   }
-  send(message: string): number {
-    this.sent.push(message);
+  override send(message: string): number {
     log.push(`send ${(JSON.parse(message) as { type: string }).type}`);
-    return 1;
+    return super.send(message);
   }
-  subscribe(topic: string): boolean {
+  override subscribe(topic: string): boolean {
     log.push(`subscribe ${topic}`);
-    return true;
-  }
-  unsubscribe(): boolean {
-    return true;
-  }
-  end(): void {
-    this.data.closed = true;
+    return super.subscribe(topic);
   }
 }
 
@@ -65,7 +40,7 @@ describe('SessionOpener', () => {
   let forwardInternal: jest.Mock<Promise<unknown>, [string, unknown, string, User, string]>;
   let onReady: jest.Mock<void, [ClientSocket]>;
   let opener: SessionOpener;
-  let socket: FakeSocket;
+  let socket: LoggedSocket;
 
   beforeEach(() => {
     log = [];
@@ -92,7 +67,7 @@ describe('SessionOpener', () => {
       HEARTBEAT_MS,
       onReady,
     );
-    socket = new FakeSocket();
+    socket = new LoggedSocket();
   });
 
   const helloOf = (s: FakeSocket) => s.sent.map((m) => JSON.parse(m) as { type: string; data: unknown }).filter((f) => f.type === 'hello');
@@ -139,7 +114,7 @@ describe('SessionOpener', () => {
     });
 
     it('says hello only once the room subscriptions are confirmed', async () => {
-      const confirm = deferred();
+      const confirm = deferred<unknown>();
       roomSubscribe.mockImplementationOnce(() => confirm.promise);
       const opened = opener.open(socket, alice);
       await settle();
@@ -191,7 +166,7 @@ describe('SessionOpener', () => {
 
   describe('closed sockets', () => {
     it('stops before reading the room set when the socket closed during the user SUBSCRIBE', async () => {
-      const confirm = deferred();
+      const confirm = deferred<unknown>();
       userSubscribe.mockImplementationOnce(() => confirm.promise);
       const opened = opener.open(socket, alice);
       socket.data.closed = true;
@@ -226,7 +201,7 @@ describe('SessionOpener', () => {
     });
 
     it('a socket closed during the room joins gets no hello', async () => {
-      const confirm = deferred();
+      const confirm = deferred<unknown>();
       roomSubscribe.mockImplementationOnce(() => confirm.promise);
       await opener.open(socket, alice);
       const entering = opener.enter(socket, ['r1']);

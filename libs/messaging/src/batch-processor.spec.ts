@@ -1,8 +1,7 @@
-import Redis from 'ioredis';
-import { ChatError, decodeDelivery, Envelope, envelopeFields, ErrorCode } from '@chat/protocol';
-import { Logger } from '@chat/observability';
+import { ChatError, Envelope, envelopeFields, ErrorCode } from '@chat/protocol';
 import { StreamEntry } from '@chat/redis';
 import { Outbox } from '@chat/streams';
+import { FakeLogger, fakeLogger, flushed } from '../../../test/support/fakes';
 import { BatchProcessor, OpHandlers } from './batch-processor';
 import { MessageSendHandler, SendItem } from './handlers/message-send.handler';
 import { MessagingMetrics } from './messaging.metrics';
@@ -23,23 +22,9 @@ interface Published {
   frame: unknown;
 }
 
-/** What the outbox would publish, through a MULTI that records instead of sending. */
+/** What the outbox would publish (a room SPUBLISH with an empty header). */
 async function published(out: Outbox): Promise<Published[]> {
-  const calls: Published[] = [];
-  const multi: Record<string, unknown> = {
-    publish: (channel: string, payload: string) => {
-      const d = decodeDelivery(payload);
-      calls.push({ channel, header: d.header as Record<string, unknown>, frame: d.frame ? JSON.parse(d.frame) : undefined });
-      return multi;
-    },
-    spublish: (channel: string, payload: string) => {
-      calls.push({ channel, header: {}, frame: JSON.parse(payload) });
-      return multi;
-    },
-    exec: async () => [],
-  };
-  await out.flush({ multi: () => multi } as unknown as Redis);
-  return calls;
+  return (await flushed(out)).map(({ channel, header = {}, frame }) => ({ channel, header, frame }));
 }
 
 describe('BatchProcessor', () => {
@@ -47,7 +32,7 @@ describe('BatchProcessor', () => {
   let contexts: { type: string; ctx: OpContext; data: unknown }[];
   let handlers: OpHandlers;
   let handleBatch: jest.Mock<Promise<void>, [SendItem[]]>;
-  let logger: { error: jest.Mock; warn: jest.Mock; info: jest.Mock };
+  let logger: FakeLogger;
   let processor: BatchProcessor;
 
   function recording(type: string, impl?: (ctx: OpContext, data: unknown) => Promise<void>) {
@@ -74,12 +59,12 @@ describe('BatchProcessor', () => {
     handleBatch = jest.fn(async (items: SendItem[]) => {
       log.push(`send[${items.map((i) => i.data.clientMsgId).join(',')}]`);
     });
-    logger = { error: jest.fn(), warn: jest.fn(), info: jest.fn() };
+    logger = fakeLogger();
     processor = new BatchProcessor(
       handlers,
       { handleBatch } as unknown as MessageSendHandler,
       MessagingMetrics.get(),
-      logger as unknown as Logger,
+      logger,
     );
   });
 

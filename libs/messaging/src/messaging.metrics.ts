@@ -1,13 +1,8 @@
-import { Counter, Gauge, Histogram, LATENCY_BUCKETS } from '@chat/observability';
+import { Counter, Gauge, Histogram, LATENCY_BUCKETS, oncePerProcess } from '@chat/observability';
 
 /** Prometheus metrics of the messages service, registered once per process. */
 export class MessagingMetrics {
-  private static instance?: MessagingMetrics;
-
-  static get(): MessagingMetrics {
-    MessagingMetrics.instance ??= new MessagingMetrics();
-    return MessagingMetrics.instance;
-  }
+  static readonly get = oncePerProcess(() => new MessagingMetrics());
 
   readonly messagesStored = new Counter({ name: 'chat_messages_stored_total', help: 'Messages committed to PostgreSQL' });
   readonly opsProcessed = new Counter({

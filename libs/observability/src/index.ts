@@ -4,3 +4,4 @@ export * from './observability.module';
 export * from './pino-nest.logger';
 export * from './readiness';
 export * from './run-main';
+export * from './service-app';

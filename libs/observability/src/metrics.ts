@@ -11,6 +11,15 @@ export function enableDefaultMetrics(): void {
   collectDefaultMetrics();
 }
 
+/**
+ * A getter that creates its value on the first call only. For metric sets: prom-client
+ * refuses a second registration of a name, and apps may share one process.
+ */
+export function oncePerProcess<T>(create: () => T): () => T {
+  let instance: T | undefined;
+  return () => (instance ??= create());
+}
+
 export async function renderMetrics(): Promise<{ contentType: string; body: string }> {
   return { contentType: register.contentType, body: await register.metrics() };
 }

@@ -1,6 +1,6 @@
 import { PipelineBatch } from './pipeline.batch';
 import { parseConnectionMember } from './presence.store';
-import { SWEEP_CHUNK, SWEEP_MAX_STEPS, SweepContext } from './sweep.context';
+import { runSweepSteps, SWEEP_CHUNK, SweepContext } from './sweep.context';
 
 export interface DeadGatewayTimings {
   gatewayDeadAfterMs: number;
@@ -38,12 +38,9 @@ export class DeadGatewaySweep {
     for (const gateway of dead) await this.sweep(gateway.gatewayId, gateway.lastBeat, cutoff);
   }
 
-  private async sweep(gatewayId: string, lastBeat: number, cutoff: number): Promise<void> {
+  private sweep(gatewayId: string, lastBeat: number, cutoff: number): Promise<void> {
     this.ctx.logger.warn({ gateway: gatewayId, lastBeat: new Date(lastBeat).toISOString() }, 'gateway stopped heartbeating; sweeping its connections');
-    for (let step = 0; step < SWEEP_MAX_STEPS; step++) {
-      const more = await this.ctx.lock.run(() => this.step(gatewayId, lastBeat, cutoff));
-      if (!more) return;
-    }
+    return runSweepSteps(this.ctx.lock, () => this.step(gatewayId, lastBeat, cutoff));
   }
 
   /** Disconnects one chunk of the gateway's connections; false once there is nothing left to do. */

@@ -1,7 +1,7 @@
 import { Outbox } from '@chat/streams';
 import { PipelineBatch } from './pipeline.batch';
 import { publishPresence } from './presence.events';
-import { SWEEP_CHUNK, SWEEP_MAX_STEPS, SweepContext } from './sweep.context';
+import { SweepContext, sweepDue } from './sweep.context';
 
 /**
  * Users whose offline deadline passed: the ones with no connection back go offline and
@@ -12,25 +12,19 @@ import { SWEEP_CHUNK, SWEEP_MAX_STEPS, SweepContext } from './sweep.context';
 export class OfflineSweep {
   constructor(private readonly ctx: SweepContext) {}
 
-  async run(): Promise<void> {
-    for (let step = 0; step < SWEEP_MAX_STEPS; step++) {
-      const handled = await this.ctx.lock.run(() => this.step());
-      if (handled < SWEEP_CHUNK) return;
-    }
+  run(): Promise<void> {
+    return sweepDue(
+      this.ctx,
+      (read, now, limit, found) => this.ctx.store.dueOfflineDeadlines(read, now, limit, found),
+      (userIds, now) => this.goOffline(userIds, now),
+    );
   }
 
-  private async step(): Promise<number> {
+  private async goOffline(userIds: string[], now: number): Promise<void> {
     const { redis, store, metrics } = this.ctx;
-    const now = Date.now();
-    let due: string[] = [];
-    const read = new PipelineBatch(redis);
-    store.dueOfflineDeadlines(read, now, SWEEP_CHUNK, (userIds) => (due = userIds));
-    await read.exec();
-    if (due.length === 0) return 0;
-
     const out = new Outbox();
     const write = new PipelineBatch(redis);
-    for (const userId of due) {
+    for (const userId of userIds) {
       store.goOffline(write, userId, ({ lastSeenMs, rooms }) => {
         publishPresence(out, { userId, status: 'offline', lastSeenMs: lastSeenMs ?? now, rooms });
         metrics.presenceUpdates.inc({ status: 'offline' });
@@ -40,6 +34,5 @@ export class OfflineSweep {
     }
     await write.exec();
     await out.flush(redis);
-    return due.length;
   }
 }

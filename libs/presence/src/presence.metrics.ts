@@ -1,16 +1,11 @@
-import { Counter, Gauge, Histogram, LATENCY_BUCKETS } from '@chat/observability';
+import { Counter, Gauge, Histogram, LATENCY_BUCKETS, oncePerProcess } from '@chat/observability';
 
 /**
  * Prometheus metrics of the presence service, registered once per process (the all-in-one
  * process runs it beside the messages service, so names carry `presence` to stay distinct).
  */
 export class PresenceMetrics {
-  private static instance?: PresenceMetrics;
-
-  static get(): PresenceMetrics {
-    PresenceMetrics.instance ??= new PresenceMetrics();
-    return PresenceMetrics.instance;
-  }
+  static readonly get = oncePerProcess(() => new PresenceMetrics());
 
   readonly opsProcessed = new Counter({
     name: 'chat_presence_ops_total',

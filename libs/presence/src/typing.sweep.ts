@@ -1,7 +1,7 @@
 import { Outbox } from '@chat/streams';
 import { PipelineBatch } from './pipeline.batch';
 import { publishTyping } from './presence.events';
-import { SWEEP_CHUNK, SWEEP_MAX_STEPS, SweepContext } from './sweep.context';
+import { SweepContext, sweepDue } from './sweep.context';
 
 /**
  * Typers who stopped without typing.stop: a room comes due at its earliest expiry; its
@@ -11,26 +11,20 @@ import { SWEEP_CHUNK, SWEEP_MAX_STEPS, SweepContext } from './sweep.context';
 export class TypingSweep {
   constructor(private readonly ctx: SweepContext) {}
 
-  async run(): Promise<void> {
-    for (let step = 0; step < SWEEP_MAX_STEPS; step++) {
-      const handled = await this.ctx.lock.run(() => this.step());
-      if (handled < SWEEP_CHUNK) return;
-    }
+  run(): Promise<void> {
+    return sweepDue(
+      this.ctx,
+      (read, now, limit, found) => this.ctx.store.dueTypingRooms(read, now, limit, found),
+      (roomIds, now) => this.expire(roomIds, now),
+    );
   }
 
-  private async step(): Promise<number> {
+  private async expire(roomIds: string[], now: number): Promise<void> {
     const { redis, store, metrics } = this.ctx;
-    const now = Date.now();
-    let due: string[] = [];
-    const read = new PipelineBatch(redis);
-    store.dueTypingRooms(read, now, SWEEP_CHUNK, (roomIds) => (due = roomIds));
-    await read.exec();
-    if (due.length === 0) return 0;
-
     const out = new Outbox();
     const reschedule = new PipelineBatch(redis);
     const expire = new PipelineBatch(redis);
-    for (const roomId of due) {
+    for (const roomId of roomIds) {
       store.expireTyping(expire, roomId, now, ({ expired, nextExpiry, typers }) => {
         store.rescheduleTypingRoom(reschedule, roomId, now, nextExpiry);
         if (expired === 0) return;
@@ -42,6 +36,5 @@ export class TypingSweep {
     await expire.exec();
     await reschedule.exec();
     await out.flush(redis);
-    return due.length;
   }
 }

@@ -1,23 +1,8 @@
 import Redis from 'ioredis';
-import { Logger } from '@chat/observability';
 import { Keys, ShardLease } from '@chat/redis';
+import { deferred } from '../../../test/support/deferred';
+import { FakeLogger, fakeLogger } from '../../../test/support/fakes';
 import { OwnedShard, ShardOwnership } from './shard-ownership';
-
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve: (value: T) => void;
-  reject: (err: unknown) => void;
-}
-
-function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 const TTL_MS = 3000;
 const TICK_MS = 1000; // a third of the TTL
@@ -44,7 +29,7 @@ describe('ShardOwnership', () => {
   let startShard: jest.Mock<OwnedShard, [number]>;
   let onLost: jest.Mock<void, [number]>;
   let ownedGauge: jest.Mock<void, [number]>;
-  let logger: { info: jest.Mock; warn: jest.Mock; error: jest.Mock };
+  let logger: FakeLogger;
   let ownership: ShardOwnership;
 
   function create(shards: number, registryKey?: string): ShardOwnership {
@@ -55,7 +40,7 @@ describe('ShardOwnership', () => {
       startShard,
       onLost,
       { ownedShards: { set: ownedGauge } },
-      logger as unknown as Logger,
+      logger,
     );
   }
 
@@ -90,7 +75,7 @@ describe('ShardOwnership', () => {
     });
     onLost = jest.fn<void, [number]>((shard: number) => void log.push(`lost ${shard}`));
     ownedGauge = jest.fn<void, [number]>();
-    logger = { info: jest.fn(), warn: jest.fn(), error: jest.fn() };
+    logger = fakeLogger();
   });
 
   afterEach(async () => {

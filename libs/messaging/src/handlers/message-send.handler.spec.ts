@@ -1,7 +1,7 @@
-import Redis from 'ioredis';
-import { decodeDelivery, Envelope, Message, Room } from '@chat/protocol';
+import { Envelope, Message, Room } from '@chat/protocol';
 import { AppendOutcome, MemberState, MessageDraft, MessageRepository, RoomRepository } from '@chat/store';
 import { Outbox } from '@chat/streams';
+import { flushed } from '../../../../test/support/fakes';
 import { MembershipCache } from '../membership-cache';
 import { MessagingMetrics } from '../messaging.metrics';
 import { OpContext } from '../op-context';
@@ -60,23 +60,8 @@ interface Effect {
   frame: { type: string; ref?: string; ok?: boolean; data?: unknown; error?: unknown };
 }
 
-async function effects(out: Outbox): Promise<Effect[]> {
-  const calls: Effect[] = [];
-  const multi: Record<string, unknown> = {
-    publish: (channel: string, payload: string) => {
-      const d = decodeDelivery(payload);
-      calls.push({ command: 'publish', channel, header: d.header as Record<string, unknown>, frame: JSON.parse(d.frame) });
-      return multi;
-    },
-    spublish: (channel: string, payload: string) => {
-      calls.push({ command: 'spublish', channel, frame: JSON.parse(payload) });
-      return multi;
-    },
-    exec: async () => [],
-  };
-  await out.flush({ multi: () => multi } as unknown as Redis);
-  return calls;
-}
+/** What the handler published, in order, with the frames typed for the assertions. */
+const effects = (out: Outbox) => flushed(out) as Promise<Effect[]>;
 
 const alice = { id: 'u-alice', username: 'alice' };
 const env: Envelope = { f: '', u: alice.id, n: alice.username, g: 'gw-1', c: 'c-1', t: NOW };

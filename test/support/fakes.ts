@@ -1,0 +1,104 @@
+import type { ClientSocket, ConnectionData } from '@chat/gateway-core';
+import type { Logger } from '@chat/observability';
+import { decodeDelivery } from '@chat/protocol';
+import type { Outbox } from '@chat/streams';
+import type Redis from 'ioredis';
+import { Deferred, deferred } from './deferred';
+
+/**
+ * A uWS socket stand-in: keeps what the gateway sent, which topics it (un)subscribed and
+ * how it was ended. `data` starts as a ready, open connection with no rooms.
+ */
+export class FakeSocket implements ClientSocket {
+  readonly data: ConnectionData;
+  readonly sent: string[] = [];
+  readonly topics = new Set<string>();
+  readonly subscribed: string[] = [];
+  readonly unsubscribed: string[] = [];
+  readonly ended: { code?: number; reason?: string }[] = [];
+
+  constructor(id: string, data: Partial<ConnectionData> = {}) {
+    this.data = { id, openedAt: 0, ready: true, closed: false, rooms: [], ...data };
+  }
+
+  getUserData(): ConnectionData {
+    return this.data;
+  }
+  send(message: string): number {
+    this.sent.push(message);
+    return 1;
+  }
+  subscribe(topic: string): boolean {
+    this.subscribed.push(topic);
+    this.topics.add(topic);
+    return true;
+  }
+  unsubscribe(topic: string): boolean {
+    this.unsubscribed.push(topic);
+    this.topics.delete(topic);
+    return true;
+  }
+  /** uWS runs the close handler from end(): the gateway marks the socket closed there. */
+  end(code?: number, reason?: string): void {
+    this.ended.push({ code, reason });
+    this.data.closed = true;
+  }
+  /** Sent frames, parsed. */
+  get frames(): Record<string, unknown>[] {
+    return this.sent.map((s) => JSON.parse(s) as Record<string, unknown>);
+  }
+}
+
+/** A Redis subscriber whose (S)SUBSCRIBEs stay pending until the test confirms or fails them. */
+export class PendingSubscriber {
+  readonly pending: { channel: string; d: Deferred<unknown> }[] = [];
+  readonly subscribe = jest.fn((channel: string) => {
+    const d = deferred<unknown>();
+    this.pending.push({ channel, d });
+    return d.promise;
+  });
+  readonly unsubscribe = jest.fn((_channel: string): Promise<unknown> => Promise.resolve(1));
+
+  /** Confirms the `i`th SUBSCRIBE, by default the latest. */
+  confirm(i = this.pending.length - 1): void {
+    this.pending[i].d.resolve(1);
+  }
+
+  fail(i: number, err: unknown): void {
+    this.pending[i].d.reject(err);
+  }
+}
+
+/** A logger whose info/warn/error calls the test can inspect. */
+export type FakeLogger = Logger & { info: jest.Mock; warn: jest.Mock; error: jest.Mock };
+
+export function fakeLogger(): FakeLogger {
+  return { info: jest.fn(), warn: jest.fn(), error: jest.fn() } as unknown as FakeLogger;
+}
+
+/** One PUBLISH (to a gateway or user channel, with the delivery header) or SPUBLISH (to a room) of an outbox. */
+export interface Flushed {
+  command: 'publish' | 'spublish';
+  channel: string;
+  header?: Record<string, unknown>;
+  frame: unknown;
+}
+
+/** What the outbox would publish, in order, through a MULTI that records instead of sending. */
+export async function flushed(out: Outbox): Promise<Flushed[]> {
+  const calls: Flushed[] = [];
+  const multi: Record<string, unknown> = {
+    publish: (channel: string, payload: string) => {
+      const d = decodeDelivery(payload);
+      calls.push({ command: 'publish', channel, header: d.header as Record<string, unknown>, frame: d.frame ? JSON.parse(d.frame) : undefined });
+      return multi;
+    },
+    spublish: (channel: string, payload: string) => {
+      calls.push({ command: 'spublish', channel, frame: JSON.parse(payload) });
+      return multi;
+    },
+    exec: async () => [],
+  };
+  await out.flush({ multi: () => multi } as unknown as Redis);
+  return calls;
+}
