@@ -70,8 +70,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     ...options.env,
   };
 
-  const launch = async (app: keyof typeof ENTRY, env: Record<string, string> = {}): Promise<StackProcess> => {
-    const port = await freePort();
+  const launch = async (app: keyof typeof ENTRY, env: Record<string, string> = {}, fixedPort?: number): Promise<StackProcess> => {
+    const port = fixedPort ?? (await freePort());
     const name = `${app}-${++counter}`;
     const child = spawn(process.execPath, [join(ROOT, ENTRY[app])], {
       cwd: ROOT,
@@ -98,10 +98,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
 
   try {
-    const api = await launch('api');
+    // Gateway ports first, so the api's /api/config can name a real gateway.
+    const gatewayPorts = await Promise.all(Array.from({ length: options.gateways ?? 2 }, () => freePort()));
+    const api = await launch('api', gatewayPorts.length ? { PUBLIC_WS_URL: `ws://127.0.0.1:${gatewayPorts[0]}/ws` } : {});
     for (let i = 0; i < (options.messages ?? 1); i++) await launch('messages');
     for (let i = 0; i < (options.presence ?? 1); i++) await launch('presence');
-    const gateways = await Promise.all(Array.from({ length: options.gateways ?? 2 }, () => launch('gateway')));
+    const gateways = await Promise.all(gatewayPorts.map((port) => launch('gateway', {}, port)));
     return {
       apiUrl: `http://127.0.0.1:${api.port}`,
       gatewayUrls: gateways.map((g) => `ws://127.0.0.1:${g.port}/ws`),

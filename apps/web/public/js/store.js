@@ -73,13 +73,17 @@ export function displayName(room) {
   return other[0] ?? room.name;
 }
 
-/** Adds or refreshes a room, keeping the newest lastSeq/readSeq either side knows. */
+/**
+ * Adds or refreshes a room, keeping the newest lastSeq/readSeq either side knows. A room we
+ * have just joined starts with the server's marker at 0, so that is our readSeq too (opening
+ * it then sends read.mark).
+ */
 export function upsertRoom(room, { joined = true, unread } = {}) {
   const old = state.rooms.get(room.id);
   const lastSeq = Math.max(room.lastSeq ?? 0, old?.lastSeq ?? 0);
-  let readSeq = unread !== undefined ? (room.lastSeq ?? 0) - unread : (old?.readSeq ?? room.lastSeq ?? 0);
-  readSeq = Math.max(readSeq, old?.readSeq ?? 0);
-  state.rooms.set(room.id, { ...old, ...room, lastSeq, readSeq, joined });
+  let readSeq = unread !== undefined ? (room.lastSeq ?? 0) - unread : old?.joined ? old.readSeq : 0;
+  if (old?.joined) readSeq = Math.max(readSeq, old.readSeq);
+  state.rooms.set(room.id, { ...old, ...room, lastSeq, readSeq: Math.max(0, readSeq), joined });
   changed();
 }
 
@@ -88,7 +92,7 @@ export function setRoomList(listings) {
   const seen = new Set();
   for (const r of listings) {
     seen.add(r.id);
-    upsertRoom(r, { joined: r.joined, unread: r.joined ? r.unread : 0 });
+    upsertRoom(r, { joined: r.joined, unread: r.joined ? r.unread : undefined });
   }
   for (const id of [...state.rooms.keys()]) if (!seen.has(id)) forgetRoom(id);
   changed();
@@ -97,7 +101,7 @@ export function setRoomList(listings) {
 /** We are no longer in a room (left, kicked, banned, or gone). */
 export function leftRoom(roomId) {
   const room = state.rooms.get(roomId);
-  if (room?.kind === 'public') state.rooms.set(roomId, { ...room, joined: false });
+  if (room?.kind === 'public') state.rooms.set(roomId, { ...room, joined: false, readSeq: 0 });
   else forgetRoom(roomId);
   state.timelines.delete(roomId);
   state.members.delete(roomId);
@@ -119,6 +123,8 @@ export function setMembers(roomId, members) {
     map.set(m.id, m);
     state.presence.set(m.id, m.presence);
     state.usernames.set(m.id, m.username);
+    // The status we chose survives reloads on the server; the member list is where we see it.
+    if (m.id === state.me?.id && m.presence !== 'offline') state.myPresence = m.presence;
   }
   state.members.set(roomId, map);
   changed();
@@ -150,8 +156,9 @@ export function loadSnapshot(roomId, messages) {
   const newestHeld = held.at(-1)?.seq ?? 0;
   const firstNew = messages[0]?.seq;
   if (firstNew !== undefined && held.length && firstNew > newestHeld + 1) t.msgs.clear();
-  if (!t.msgs.size) t.hasMore = (messages[0]?.seq ?? 1) > 1;
   for (const m of messages) putMessage(m, { replace: true });
+  // Seqs are gapless from 1, so anything above the oldest we hold can still be paged in.
+  t.hasMore = (sorted(t.msgs)[0]?.seq ?? 1) > 1;
   changed();
 }
 
@@ -315,7 +322,8 @@ function memberJoined({ roomId, user, role, room, invitedBy }) {
   if (user.id === state.me?.id) {
     if (room) upsertRoom(room, { joined: true });
     if (invitedBy && invitedBy !== state.me.id) {
-      toast(`${state.usernames.get(invitedBy) ?? 'Someone'} added you to ${roomLabel(roomId)}.`);
+      const by = state.usernames.get(invitedBy);
+      toast(by ? `${by} added you to ${roomLabel(roomId)}.` : `You were added to ${roomLabel(roomId)}.`);
     }
     return state.rooms.has(roomId) ? null : roomId;
   }

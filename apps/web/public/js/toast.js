@@ -4,12 +4,17 @@ const LIFETIME_MS = { info: 4000, error: 7000 };
 
 /** @param {'info'|'error'} kind */
 export function toast(text, kind = 'info') {
+  // Errors also go to the console, where tests (and people debugging) collect them.
+  if (kind === 'error') console.warn(`[toast] ${text}`);
   const box = document.getElementById('toasts');
   if (!box) return;
+  // The same notice twice at once (a burst of failures) says nothing new.
+  if ([...box.children].some((c) => c.dataset.text === text)) return;
   const el = document.createElement('div');
   el.className = `toast ${kind}`;
+  el.dataset.text = text;
   el.setAttribute('role', kind === 'error' ? 'alert' : 'status');
-  el.textContent = text;
+  el.append(Object.assign(document.createElement('span'), { textContent: text }));
   const close = document.createElement('button');
   close.className = 'toast-close';
   close.setAttribute('aria-label', 'dismiss');

@@ -45,11 +45,13 @@ export class RoomRepository {
     return this.findIn(this.db, id);
   }
 
-  /** Adds a member; `added` is false when they already were one. */
+  /** Adds a member (history before them counts as read); `added` is false when they already were one. */
   async addMember(roomId: string, userId: string, role: MemberRole = 'member'): Promise<{ added: boolean; room: Room }> {
     return this.db.transaction(async (tx) => {
+      // A newcomer starts with everything before them read: joining is not 5,000 unread.
       const inserted = await tx.query(
-        `INSERT INTO room_members (room_id, user_id, role) VALUES ($1, $2, $3)
+        `INSERT INTO room_members (room_id, user_id, role, last_read_seq)
+         SELECT $1, $2, $3, r.last_seq FROM rooms r WHERE r.id = $1
          ON CONFLICT DO NOTHING RETURNING user_id`,
         [roomId, userId, role],
       );

@@ -1,0 +1,496 @@
+// Drawing the state into the static skeleton of index.html, and turning clicks and keys into
+// calls on `actions` (app.js). Lists are patched by key so a new message does not rebuild the
+// whole timeline (keeps scroll position, hover and focus).
+import { displayName, findMessage, sorted, state, unreadOf } from './store.js';
+
+export const QUICK_EMOJIS = ['👍', '❤️', '😂', '🎉', '👀'];
+const GROUP_WINDOW_MS = 5 * 60_000;
+
+const $ = (id) => document.getElementById(id);
+
+/** Tiny element builder: attributes, `on*` listeners, and children (strings become text). */
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') el.className = v;
+    else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  el.append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  return el;
+}
+
+/** Puts `items` ({key, sig, make}) into `list` in order, rebuilding only what changed. */
+function patchList(list, items) {
+  const cache = list._cache ?? new Map();
+  const next = new Map();
+  const els = items.map((it) => {
+    let entry = cache.get(it.key);
+    if (!entry || entry.sig !== it.sig) entry = { sig: it.sig, el: it.make() };
+    next.set(it.key, entry);
+    return entry.el;
+  });
+  list._cache = next;
+  els.forEach((el, i) => {
+    if (list.children[i] !== el) list.insertBefore(el, list.children[i] ?? null);
+  });
+  while (list.children.length > els.length) list.lastElementChild.remove();
+}
+
+let actions = null;
+let renderedRoomId = null;
+let stickToBottom = false;
+
+/** The next render scrolls the timeline to the end (after we send). */
+export function scrollToBottomNext() {
+  stickToBottom = true;
+}
+
+// ---- screens -----------------------------------------------------------------------------
+
+export function showLogin(error = '') {
+  $('app').hidden = true;
+  $('login').hidden = false;
+  $('login-error').textContent = error;
+  $('login-username').focus();
+}
+
+export function showApp() {
+  $('login').hidden = true;
+  $('app').hidden = false;
+}
+
+export function setLoginBusy(busy) {
+  $('login-form').querySelector('button').disabled = busy;
+}
+
+// ---- wiring ------------------------------------------------------------------------------
+
+export function bind(a) {
+  actions = a;
+  $('login-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const name = $('login-username').value.trim();
+    if (!/^[A-Za-z0-9_.-]{2,32}$/.test(name)) {
+      $('login-error').textContent = 'Use 2–32 letters, digits, “_”, “.” or “-”.';
+      return;
+    }
+    $('login-error').textContent = '';
+    actions.login(name);
+  });
+  $('logout').onclick = () => actions.logout();
+  $('presence-select').onchange = (e) => actions.setPresence(e.target.value);
+  $('copy-id').onclick = () => actions.copyMyId();
+  $('refresh-rooms').onclick = () => actions.refreshRooms();
+  $('new-room-btn').onclick = () => openNewRoomDialog();
+  $('new-dm-btn').onclick = () => askUserId('Direct message a user', 'Open DM', (id) => actions.openDm(id));
+  $('invite-btn').onclick = () => askUserId('Invite someone into this room', 'Invite', (id) => actions.invite(id));
+  $('members-btn').onclick = () => actions.showMembers();
+  $('leave-btn').onclick = () => actions.leaveRoom();
+  $('load-older').onclick = () => actions.loadOlder();
+  $('thread-older').onclick = () => actions.loadOlderReplies();
+  $('thread-close').onclick = () => actions.closeThread();
+  $('composer-cancel').onclick = () => actions.cancelComposerMode();
+  bindComposer($('composer'), $('composer-input'), (text) => actions.submitComposer(text), () => actions.typing());
+  bindComposer($('thread-composer'), $('thread-input'), (text) => actions.sendThreadReply(text), () => actions.typing());
+  $('composer-input').addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') actions.cancelComposerMode();
+  });
+}
+
+/** Enter sends, Shift+Enter is a new line; the box grows with its text. */
+function bindComposer(form, input, submit, onTyping) {
+  const send = () => {
+    const text = input.value;
+    if (!text.trim()) return;
+    if (submit(text) !== false) {
+      input.value = '';
+      grow(input);
+    }
+  };
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    send();
+  });
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      send();
+    }
+  });
+  input.addEventListener('input', () => {
+    grow(input);
+    if (input.value.trim()) onTyping();
+  });
+}
+
+function grow(input) {
+  input.style.height = 'auto';
+  input.style.height = `${Math.min(input.scrollHeight, 200)}px`;
+}
+
+/** Fills the composer for editing or replying (the text stays the person's to change). */
+export function setComposerText(text) {
+  const input = $('composer-input');
+  input.value = text;
+  grow(input);
+  input.focus();
+}
+
+export function focusComposer() {
+  $('composer-input').focus();
+}
+
+function openNewRoomDialog() {
+  const dialog = $('new-room-dialog');
+  $('new-room-form').reset();
+  dialog.onclose = () => {
+    if (dialog.returnValue !== 'ok') return;
+    const name = $('new-room-name').value.trim();
+    if (!name) return;
+    actions.createRoom({
+      name,
+      topic: $('new-room-topic').value.trim() || undefined,
+      kind: $('new-room-private').checked ? 'private' : 'public',
+    });
+  };
+  dialog.showModal();
+}
+
+function askUserId(title, okLabel, then) {
+  const dialog = $('user-id-dialog');
+  $('user-id-form').reset();
+  $('user-id-title').textContent = title;
+  $('user-id-ok').textContent = okLabel;
+  dialog.onclose = () => {
+    const id = $('user-id-input').value.trim();
+    if (dialog.returnValue === 'ok' && id) then(id);
+  };
+  dialog.showModal();
+}
+
+// ---- render ------------------------------------------------------------------------------
+
+export function render() {
+  if (!state.me && $('app').hidden) return;
+  renderTopbar();
+  renderSidebar();
+  renderRoom();
+  renderPanel();
+}
+
+const STATUS_TEXT = {
+  connecting: 'connecting…',
+  reconnecting: 'reconnecting…',
+  online: 'connected',
+  offline: 'offline',
+  failed: 'cannot connect',
+};
+
+function renderTopbar() {
+  const { state: s, detail } = state.connection;
+  const el = $('conn-status');
+  el.dataset.state = s;
+  el.textContent =
+    s === 'waiting' ? `connection lost — retrying in ${Math.ceil((detail?.inMs ?? 0) / 1000)} s` : detail?.message ?? STATUS_TEXT[s] ?? s;
+  $('me-name').textContent = state.me?.username ?? '';
+  $('me-id').textContent = state.me?.id ?? '';
+  if ($('presence-select').value !== state.myPresence && state.myPresence !== 'offline') {
+    $('presence-select').value = state.myPresence;
+  }
+}
+
+function renderSidebar() {
+  const rooms = [...state.rooms.values()].sort((a, b) => displayName(a).localeCompare(displayName(b)));
+  const item = (room) => {
+    const unread = unreadOf(room);
+    const active = room.id === state.currentRoomId;
+    const icon = room.kind === 'private' ? '🔒' : room.kind === 'dm' ? '@' : '#';
+    return {
+      key: room.id,
+      sig: JSON.stringify([displayName(room), unread, active, room.kind]),
+      make: () =>
+        h(
+          'li',
+          { 'data-room-id': room.id, class: active ? 'active' : '' },
+          h(
+            'button',
+            { type: 'button', class: `room-link${unread ? ' has-unread' : ''}`, 'aria-current': active ? 'page' : null, onclick: () => actions.openRoom(room.id) },
+            h('span', { class: 'room-icon' }, icon),
+            h('span', { class: 'room-name' }, displayName(room)),
+            unread ? h('span', { class: 'badge', 'aria-label': `${unread} unread` }, String(unread)) : null,
+          ),
+        ),
+    };
+  };
+  patchList($('my-rooms'), rooms.filter((r) => r.joined && r.kind !== 'dm').map(item));
+  patchList($('dm-rooms'), rooms.filter((r) => r.joined && r.kind === 'dm').map(item));
+  patchList(
+    $('public-rooms'),
+    rooms
+      .filter((r) => !r.joined && r.kind === 'public')
+      .map((room) => ({
+        key: room.id,
+        sig: JSON.stringify([room.name, room.memberCount]),
+        make: () =>
+          h(
+            'li',
+            { 'data-room-id': room.id, class: 'joinable' },
+            h('span', { class: 'room-icon' }, '#'),
+            h('span', { class: 'room-name', title: room.topic || room.name }, room.name),
+            h('span', { class: 'muted small' }, `${room.memberCount}`),
+            h('button', { type: 'button', class: 'small', 'aria-label': `join ${room.name}`, onclick: () => actions.openRoom(room.id) }, 'Join'),
+          ),
+      })),
+  );
+  for (const [list, empty] of [
+    ['my-rooms', 'No rooms yet.'],
+    ['dm-rooms', 'No direct messages.'],
+    ['public-rooms', 'Nothing new to join.'],
+  ]) {
+    $(list).dataset.empty = empty;
+  }
+}
+
+function renderRoom() {
+  const room = state.rooms.get(state.currentRoomId);
+  $('room-empty').hidden = !!room;
+  $('room-view').hidden = !room;
+  if (!room) {
+    renderedRoomId = null;
+    return;
+  }
+  const title = room.kind === 'dm' ? `@ ${displayName(room)}` : `${room.kind === 'private' ? '🔒' : '#'} ${room.name}`;
+  $('room-title').textContent = title;
+  $('room-topic').textContent = [room.topic, room.kind === 'dm' ? '' : `${room.memberCount} member${room.memberCount === 1 ? '' : 's'}`]
+    .filter(Boolean)
+    .join(' · ');
+  $('invite-btn').hidden = room.kind !== 'private';
+  $('leave-btn').hidden = room.kind === 'dm';
+  $('composer-input').placeholder = `Message ${room.kind === 'dm' ? displayName(room) : `#${room.name}`}`;
+
+  const t = state.timelines.get(room.id);
+  $('load-older').hidden = !t?.hasMore;
+  $('load-older').disabled = !!t?.loadingOlder;
+  $('load-older').textContent = t?.loadingOlder ? 'Loading…' : 'Load older messages';
+
+  const box = $('messages');
+  const list = $('message-list');
+  const roomChanged = renderedRoomId !== room.id;
+  const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+  const oldHeight = box.scrollHeight;
+  const oldTop = box.scrollTop;
+  const oldFirst = list.firstElementChild;
+
+  const msgs = t ? sorted(t.msgs) : [];
+  const replies = new Map();
+  for (const m of msgs) if (m.replyTo && !m.deletedAt) replies.set(m.replyTo, (replies.get(m.replyTo) ?? 0) + 1);
+  const items = msgs.map((m, i) => messageItem(m, { prev: msgs[i - 1], replyCount: replies.get(m.id) ?? 0 }));
+  const lastAuthor = msgs.at(-1)?.author.id;
+  for (const p of state.outbox.values()) {
+    if (p.roomId === room.id) items.push(pendingItem(p, items.length > 0 && (items.at(-1).pending || lastAuthor === state.me?.id)));
+  }
+  if (roomChanged) list._cache = new Map();
+  patchList(list, items);
+
+  if (roomChanged || stickToBottom || (nearBottom && list.firstElementChild === oldFirst)) {
+    box.scrollTop = box.scrollHeight;
+  } else if (oldFirst && list.firstElementChild !== oldFirst) {
+    // Older messages went in above: keep what the reader was looking at in place.
+    box.scrollTop = oldTop + (box.scrollHeight - oldHeight);
+  }
+  stickToBottom = false;
+  renderedRoomId = room.id;
+
+  renderComposerContext();
+  renderTyping(room.id);
+}
+
+function renderComposerContext() {
+  const ctx = $('composer-context');
+  if (state.editing) {
+    ctx.hidden = false;
+    $('composer-context-text').textContent = 'Editing your message (Esc to cancel)';
+  } else if (state.replyTo) {
+    ctx.hidden = false;
+    $('composer-context-text').textContent = `↪ Replying to ${state.replyTo.author.username}: ${snippet(state.replyTo)}`;
+  } else {
+    ctx.hidden = true;
+  }
+}
+
+function renderTyping(roomId) {
+  const names = (state.typing.get(roomId) ?? [])
+    .filter((id) => id !== state.me?.id)
+    .map((id) => state.usernames.get(id) ?? 'someone');
+  const el = $('typing');
+  el.textContent =
+    names.length === 0
+      ? ''
+      : names.length === 1
+        ? `${names[0]} is typing…`
+        : names.length <= 3
+          ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)} are typing…`
+          : 'Several people are typing…';
+}
+
+function renderPanel() {
+  const room = state.rooms.get(state.currentRoomId);
+  const showThread = state.panel === 'thread' && state.thread && state.thread.roomId === room?.id;
+  $('thread-panel').hidden = !showThread;
+  $('members-panel').hidden = showThread;
+  if (showThread) return renderThread();
+
+  const members = room ? [...(state.members.get(room.id)?.values() ?? [])] : [];
+  const rank = { owner: 0, moderator: 1, member: 2 };
+  const online = (m) => (m.presence === 'offline' ? 1 : 0);
+  members.sort((a, b) => online(a) - online(b) || rank[a.role] - rank[b.role] || a.username.localeCompare(b.username));
+  patchList(
+    $('member-list'),
+    members.map((m) => ({
+      key: m.id,
+      sig: JSON.stringify([m.username, m.role, m.presence]),
+      make: () => {
+        const me = m.id === state.me?.id;
+        return h(
+          'li',
+          { 'data-user-id': m.id },
+          h('span', { class: `dot ${m.presence}`, title: m.presence, 'aria-label': m.presence }),
+          h('span', { class: 'member-name' }, m.username, me ? h('span', { class: 'muted' }, ' (you)') : null),
+          m.role !== 'member' ? h('span', { class: 'role' }, m.role) : null,
+          me ? null : h('button', { type: 'button', class: 'small link', 'aria-label': `DM ${m.username}`, onclick: () => actions.openDm(m.id) }, 'DM'),
+        );
+      },
+    })),
+  );
+}
+
+function renderThread() {
+  const th = state.thread;
+  patchList($('thread-root'), th.root ? [messageItem(th.root, { inThread: true })] : []);
+  $('thread-older').hidden = !th.hasMore;
+  const msgs = sorted(th.msgs);
+  const items = msgs.map((m, i) => messageItem(m, { prev: msgs[i - 1], inThread: true }));
+  for (const p of state.outbox.values()) if (p.roomId === th.roomId && p.replyTo === th.root.id) items.push(pendingItem(p, false));
+  patchList($('thread-list'), items);
+  $('thread-list').dataset.empty = th.loading ? 'Loading…' : 'No replies yet.';
+}
+
+// ---- messages ----------------------------------------------------------------------------
+
+function snippet(m, max = 80) {
+  if (!m) return '';
+  if (m.deletedAt) return 'message deleted';
+  return m.text.length > max ? `${m.text.slice(0, max)}…` : m.text;
+}
+
+function messageItem(m, { prev, replyCount = 0, inThread = false }) {
+  const mine = m.author.id === state.me?.id;
+  const parent = m.replyTo ? findMessage(m.roomId, m.replyTo) : undefined;
+  const compact =
+    !!prev && !m.replyTo && prev.author.id === m.author.id && Date.parse(m.createdAt) - Date.parse(prev.createdAt) < GROUP_WINDOW_MS;
+  const preview = m.replyTo && !inThread ? (parent ? `${parent.author.username}: ${snippet(parent, 60)}` : 'an earlier message') : '';
+  const reactions = m.reactions.map((r) => [r.emoji, r.count, r.userIds.includes(state.me?.id)]);
+  return {
+    key: `m${m.seq}`,
+    sig: JSON.stringify([m.id, m.text, m.editedAt, m.deletedAt, reactions, compact, preview, replyCount, mine, inThread]),
+    make: () => messageEl(m, { mine, compact, preview, replyCount, inThread }),
+  };
+}
+
+function messageEl(m, { mine, compact, preview, replyCount, inThread }) {
+  const time = new Date(m.createdAt);
+  const deleted = !!m.deletedAt;
+  return h(
+    'li',
+    { class: `msg${compact ? ' compact' : ''}${mine ? ' mine' : ''}${deleted ? ' deleted' : ''}`, 'data-seq': m.seq, 'data-id': m.id },
+    compact
+      ? null
+      : h(
+          'div',
+          { class: 'msg-meta' },
+          h('span', { class: 'author' }, m.author.username),
+          h('time', { datetime: m.createdAt, title: time.toLocaleString() }, time.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })),
+        ),
+    preview
+      ? h('button', { type: 'button', class: 'reply-to link', onclick: () => actions.openThreadOf(m.roomId, m.replyTo) }, `↪ reply to ${preview}`)
+      : null,
+    h(
+      'div',
+      { class: 'msg-text' },
+      deleted ? h('em', {}, 'message deleted') : m.text,
+      m.editedAt && !deleted ? h('span', { class: 'muted small' }, ' (edited)') : null,
+    ),
+    m.reactions.length
+      ? h(
+          'div',
+          { class: 'reactions' },
+          m.reactions.map((r) => {
+            const minePick = r.userIds.includes(state.me?.id);
+            const who = r.userIds.map((id) => state.usernames.get(id) ?? 'someone').join(', ');
+            return h(
+              'button',
+              {
+                type: 'button',
+                class: `reaction${minePick ? ' mine' : ''}`,
+                title: who,
+                'aria-label': `${r.emoji} ${r.count}`,
+                'aria-pressed': minePick ? 'true' : 'false',
+                onclick: () => actions.toggleReaction(m, r.emoji),
+              },
+              `${r.emoji} ${r.count}`,
+            );
+          }),
+        )
+      : null,
+    replyCount && !inThread
+      ? h('button', { type: 'button', class: 'thread-link link', onclick: () => actions.openThread(m) }, `💬 ${replyCount} repl${replyCount === 1 ? 'y' : 'ies'}`)
+      : null,
+    deleted
+      ? null
+      : h(
+          'div',
+          { class: 'msg-actions', role: 'toolbar', 'aria-label': 'message actions' },
+          QUICK_EMOJIS.map((e) =>
+            h('button', { type: 'button', class: 'icon', 'aria-label': `react ${e}`, title: `react ${e}`, onclick: () => actions.toggleReaction(m, e) }, e),
+          ),
+          inThread ? null : h('button', { type: 'button', onclick: () => actions.startReply(m) }, 'Reply'),
+          inThread ? null : h('button', { type: 'button', onclick: () => actions.openThread(m) }, 'Thread'),
+          mine ? h('button', { type: 'button', onclick: () => actions.startEdit(m) }, 'Edit') : null,
+          mine ? h('button', { type: 'button', onclick: () => actions.deleteMessage(m) }, 'Delete') : null,
+        ),
+  );
+}
+
+/** A message of ours not yet acknowledged; `compact` when it follows one of ours. */
+function pendingItem(p, compact) {
+  const waiting = (p.state === 'sending' || p.state === 'queued') && state.connection.state !== 'online';
+  return {
+    key: `p${p.clientMsgId}`,
+    pending: true,
+    sig: JSON.stringify([p.text, p.state, p.note, waiting, compact]),
+    make: () =>
+      h(
+        'li',
+        { class: `msg mine pending ${p.state}${compact ? ' compact' : ''}`, 'data-client-msg-id': p.clientMsgId },
+        compact ? null : h('div', { class: 'msg-meta' }, h('span', { class: 'author' }, state.me?.username ?? 'you')),
+        h('div', { class: 'msg-text' }, p.text),
+        h(
+          'div',
+          { class: 'pending-state small' },
+          p.state === 'failed'
+            ? `Not sent${p.note ? `: ${p.note}` : ''}. `
+            : p.state === 'retrying'
+              ? `${p.note ?? 'retrying'}… `
+              : waiting
+                ? 'waiting for the connection… '
+                : p.state === 'queued'
+                  ? 'waiting to send… '
+                  : 'sending… ',
+          p.state === 'failed' ? h('button', { type: 'button', class: 'link', onclick: () => actions.retrySend(p.clientMsgId) }, 'Retry') : null,
+          p.state === 'failed' ? h('button', { type: 'button', class: 'link', onclick: () => actions.discardSend(p.clientMsgId) }, 'Discard') : null,
+        ),
+      ),
+  };
+}

@@ -1,0 +1,210 @@
+import { existsSync } from 'node:fs';
+import { Browser, BrowserContext, chromium, Locator, Page } from 'playwright-core';
+import { ChatStack, startChatStack, uniqueName } from '../support/chat-stack';
+import { waitFor } from '../support/wait-for';
+
+/**
+ * The web client (apps/web/public) in a real browser, served by the api, talking to two
+ * gateways: two people log in, create and join rooms from the sidebar, chat both ways, react,
+ * see each other type, get and clear unread badges, change presence, open a DM, and a page
+ * whose socket drops resumes without losing or doubling messages.
+ *
+ * Uses Debian's chromium (no browser download here). CI installs it; when it is missing the
+ * test fails and says so rather than skipping.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const UI_TIMEOUT_MS = 15_000;
+
+describe('web client in a browser', () => {
+  let stack: ChatStack;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const pageErrors: string[] = [];
+  // On a failure, what the pages complained about is usually the explanation.
+  afterEach(() => {
+    if (pageErrors.length) console.log(`page errors:\n${pageErrors.join('\n')}`);
+  });
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`chromium not found at ${CHROMIUM}: install it (apt-get install chromium) or set CHROMIUM_PATH`);
+    }
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    stack = await startChatStack('web');
+  });
+  afterAll(async () => {
+    await Promise.all(contexts.map((c) => c.close().catch(() => undefined)));
+    await browser?.close();
+    await stack?.teardown();
+  });
+
+  interface Person {
+    page: Page;
+    name: string;
+    id: string;
+  }
+
+  /**
+   * A person in their own browser context (own localStorage), logged in through the login
+   * screen. The stack's api cannot know the gateways' ports (they start after it), so
+   * /api/config is answered with the real body and the chosen gateway's URL.
+   */
+  async function person(prefix: string, gateway: number): Promise<Person> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    contexts.push(context);
+    context.setDefaultTimeout(UI_TIMEOUT_MS);
+    await context.route('**/api/config', async (route) => {
+      const response = await route.fetch();
+      const config = (await response.json()) as Record<string, unknown>;
+      await route.fulfill({ response, json: { ...config, wsUrl: stack.gatewayUrls[gateway] } });
+    });
+    const page = await context.newPage();
+    // Uncaught errors, and every error toast (the client logs them), fail the test at the end.
+    page.on('pageerror', (err) => pageErrors.push(`${prefix}: ${err.message}`));
+    page.on('console', (msg) => {
+      if (msg.type() === 'warning' && msg.text().startsWith('[toast]')) pageErrors.push(`${prefix}: ${msg.text()}`);
+    });
+    await page.goto(`${stack.apiUrl}/`);
+    const name = uniqueName(prefix);
+    await page.getByLabel('Username').fill(name);
+    await page.getByRole('button', { name: 'Join the chat' }).click();
+    await online(page);
+    await page.locator('#me-name', { hasText: name }).waitFor();
+    const id = (await page.locator('#me-id').textContent())?.trim() ?? '';
+    expect(id).not.toBe('');
+    return { page, name, id };
+  }
+
+  const online = (page: Page) => page.locator('#conn-status[data-state="online"]').waitFor();
+  const roomTitle = (page: Page, room: string) => page.locator('#room-title', { hasText: room }).waitFor();
+  /** A delivered (not pending) message with exactly this text in the open room. */
+  const message = (page: Page, text: string): Locator =>
+    page.locator('#message-list li.msg:not(.pending)').filter({ has: page.locator('.msg-text', { hasText: new RegExp(`^${text}$`) }) });
+  const badge = (page: Page, room: string) => page.locator('#my-rooms li', { hasText: room }).locator('.badge');
+
+  async function send(page: Page, text: string): Promise<void> {
+    await page.locator('#composer-input').fill(text);
+    await page.locator('#composer-input').press('Enter');
+  }
+
+  async function createRoom(page: Page, room: string): Promise<void> {
+    await page.getByRole('button', { name: '+ New room' }).click();
+    await page.getByLabel('Name', { exact: true }).fill(room);
+    await page.getByRole('button', { name: 'Create' }).click();
+    await roomTitle(page, room);
+  }
+
+  async function count(locator: Locator, n: number, what: string): Promise<void> {
+    await waitFor(async () => (await locator.count()) === n, { what, timeoutMs: UI_TIMEOUT_MS });
+  }
+
+  it('lets two people chat, react, type, read, and resume after a dropped socket', async () => {
+    const alice = await person('alice', 0);
+    const bob = await person('bob', 1);
+    const general = uniqueName('general');
+    const random = uniqueName('random');
+
+    // Alice creates two rooms; bob finds them in the sidebar and joins both.
+    await createRoom(alice.page, random);
+    await send(alice.page, 'first in random');
+    await message(alice.page, 'first in random').waitFor();
+    await createRoom(alice.page, general);
+    await bob.page.getByRole('button', { name: 'refresh rooms' }).click();
+    await bob.page.getByRole('button', { name: `join ${random}` }).click();
+    await roomTitle(bob.page, random);
+    await message(bob.page, 'first in random').waitFor();
+    await bob.page.getByRole('button', { name: `join ${general}` }).click();
+    await roomTitle(bob.page, general);
+    await alice.page.locator('#member-list li', { hasText: bob.name }).waitFor();
+
+    // What bob saw on joining counts as read on the server: after a reload (room list from
+    // the server, last room reopened) random has no badge.
+    await bob.page.reload();
+    await online(bob.page);
+    await roomTitle(bob.page, general);
+    await bob.page.locator('#my-rooms li', { hasText: random }).waitFor();
+    expect(await badge(bob.page, random).count()).toBe(0);
+
+    // Messages both ways, across the two gateways.
+    await send(alice.page, 'hello bob');
+    await message(bob.page, 'hello bob').waitFor();
+    await send(bob.page, 'hi alice');
+    await message(alice.page, 'hi alice').waitFor();
+
+    // Bob reacts to alice's message; alice sees the count.
+    const hello = message(bob.page, 'hello bob');
+    await hello.hover();
+    await hello.getByRole('button', { name: 'react 👍' }).click();
+    await message(alice.page, 'hello bob').getByRole('button', { name: '👍 1' }).waitFor();
+
+    // Bob types; alice is told.
+    await bob.page.locator('#composer-input').pressSequentially('thinking', { delay: 20 });
+    await alice.page.locator('#typing', { hasText: `${bob.name} is typing…` }).waitFor();
+    await bob.page.locator('#composer-input').fill('');
+
+    // Presence: bob goes away; alice's member list shows it.
+    await bob.page.getByLabel('your status').selectOption('away');
+    await alice.page.locator('#member-list li', { hasText: bob.name }).locator('.dot.away').waitFor();
+
+    // Unread: alice writes in the room bob is not looking at; bob's badge shows, then clears.
+    await alice.page.locator('#my-rooms').getByRole('button', { name: random }).click();
+    await roomTitle(alice.page, random);
+    await send(alice.page, 'over in random');
+    await message(alice.page, 'over in random').waitFor();
+    await badge(bob.page, random).filter({ hasText: /^1$/ }).waitFor();
+    await bob.page.locator('#my-rooms').getByRole('button', { name: random }).click();
+    await message(bob.page, 'over in random').waitFor();
+    await badge(bob.page, random).waitFor({ state: 'detached' });
+    // Back in general, random stays read: the marker moved on the server, not just on screen.
+    await bob.page.locator('#my-rooms').getByRole('button', { name: general }).click();
+    await message(bob.page, 'hi alice').waitFor();
+    await bob.page.reload();
+    await online(bob.page);
+    await roomTitle(bob.page, general);
+    await bob.page.locator('#my-rooms li', { hasText: random }).waitFor();
+    expect(await badge(bob.page, random).count()).toBe(0);
+
+    // Alice's socket drops. Meanwhile bob writes, and alice writes too (her send waits).
+    await alice.page.locator('#my-rooms').getByRole('button', { name: general }).click();
+    await message(alice.page, 'hi alice').waitFor();
+    await alice.page.evaluate('window.streamchat.goOffline()');
+    await alice.page.locator('#conn-status[data-state="offline"]').waitFor();
+    await send(bob.page, 'while you were away');
+    await message(bob.page, 'while you were away').waitFor();
+    await send(alice.page, 'sent while offline');
+    await alice.page.locator('#message-list li.msg.pending', { hasText: 'sent while offline' }).waitFor();
+    expect(await message(alice.page, 'while you were away').count()).toBe(0);
+
+    // Back online: resume brings bob's message once, and alice's queued send goes out once.
+    await alice.page.evaluate('window.streamchat.goOnline()');
+    await online(alice.page);
+    await message(alice.page, 'while you were away').waitFor();
+    await message(alice.page, 'sent while offline').waitFor();
+    await message(bob.page, 'sent while offline').waitFor();
+    await count(alice.page.locator('#message-list li.msg.pending'), 0, 'alice to have nothing pending');
+    for (const text of ['hello bob', 'hi alice', 'while you were away', 'sent while offline']) {
+      expect(await message(alice.page, text).count()).toBe(1);
+      expect(await message(bob.page, text).count()).toBe(1);
+    }
+    const seqs = await alice.page.locator('#message-list li.msg').evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-seq'))));
+    expect(seqs).toEqual([1, 2, 3, 4]);
+
+    // A reload keeps alice logged in and shows the room's history once.
+    await alice.page.reload();
+    await online(alice.page);
+    await alice.page.locator('#my-rooms').getByRole('button', { name: general }).click();
+    await message(alice.page, 'sent while offline').waitFor();
+    expect(await message(alice.page, 'while you were away').count()).toBe(1);
+
+    // A DM from the member list reaches bob's sidebar.
+    await alice.page.getByRole('button', { name: `DM ${bob.name}` }).click();
+    await roomTitle(alice.page, bob.name);
+    await send(alice.page, 'just us');
+    await bob.page.locator('#dm-rooms li', { hasText: alice.name }).locator('.badge', { hasText: '1' }).waitFor();
+
+    expect(pageErrors).toEqual([]);
+  });
+});
