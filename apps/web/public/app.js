@@ -26,7 +26,9 @@ async function call(type, data, what = type) {
   try {
     return await conn.request(type, data);
   } catch (err) {
-    if (err.code !== 'STOPPED') toast(describeError(err, what), 'error');
+    // A dropped socket is shown by the status bar, and on reconnect the app resumes and
+    // reloads the open room; a toast per request in flight would only repeat that.
+    if (err.code !== 'STOPPED' && err.code !== 'DISCONNECTED') toast(describeError(err, what), 'error');
     throw err;
   }
 }
