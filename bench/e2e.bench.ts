@@ -50,12 +50,12 @@ async function runPhase(
   router.add(rec);
   const senders = sys.clients.slice(0, cfg.senders);
   // CPU is sampled over the measured window, which starts after the warm-up.
-  let before = snapshot(sys.procs);
-  const atWindow = setTimeout(() => (before = snapshot(sys.procs)), cfg.warmupSeconds * 1000);
+  let before = snapshot(sys);
+  const atWindow = setTimeout(() => (before = snapshot(sys)), cfg.warmupSeconds * 1000);
   if (name === 'max') await maxThroughputPhase(senders, rec, cfg);
   else await fixedRatePhase(senders, rec, cfg);
   clearTimeout(atWindow);
-  const after = snapshot(sys.procs);
+  const after = snapshot(sys);
   const drained = await drain(rec, cfg, cfg.clients);
   const result = rec.result();
   log(
@@ -63,7 +63,7 @@ async function runPhase(
       `ack p99 ${result.ackLatency.p99Ms} ms, deliver p99 ${result.deliverLatency.p99Ms} ms, ` +
       `lost ${drained.loss.lost}, dup ${result.duplicates}, drain ${drained.ended}`,
   );
-  return { result, drain: drained, usage: usageBetween(sys.procs, before, after) };
+  return { result, drain: drained, usage: usageBetween(before, after) };
 }
 
 async function runSystem(key: SystemKey, cfg: BenchConfig): Promise<SystemRun> {

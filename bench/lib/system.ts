@@ -9,6 +9,9 @@ export interface ServerProc {
   /** 'server': the processes clients connect to (gateways); 'backend': everything else. */
   role: 'server' | 'backend';
   pid: number;
+  /** Comes and goes during a run (a pooled database backend): found anew at every snapshot,
+   *  its CPU summed under `group`; one that appeared within a phase counts from zero. */
+  group?: string;
 }
 
 export interface SetupReport {
@@ -32,6 +35,8 @@ export interface RunningSystem {
   label: string;
   clients: BenchClient[];
   procs: ServerProc[];
+  /** Processes found anew at each snapshot (see ServerProc.group). */
+  transientProcs?(): ServerProc[];
   setup: SetupReport;
   notes: string[];
   /** Tail of each server process's own log, when the system keeps one (ours: devstack). */
@@ -62,17 +67,20 @@ export function rssPerConnection(
 
 export interface ProcSnapshot {
   at: number;
+  procs: ServerProc[];
   cpu: Record<string, number | null>;
   rss: Record<string, number | null>;
   selfCpu: NodeJS.CpuUsage;
   machine: { busy: number; total: number } | null;
 }
 
-export function snapshot(procs: ServerProc[]): ProcSnapshot {
+export function snapshot(sys: Pick<RunningSystem, 'procs' | 'transientProcs'>): ProcSnapshot {
+  const procs = [...sys.procs, ...(sys.transientProcs?.() ?? [])];
   return {
     at: performance.now(),
+    procs,
     cpu: Object.fromEntries(procs.map((p) => [p.name, cpuSeconds(p.pid)])),
-    rss: rssOf(procs),
+    rss: rssOf(procs.filter((p) => !p.group)),
     selfCpu: process.cpuUsage(),
     machine: machineTicks(),
   };
@@ -92,19 +100,29 @@ export interface ProcUsage {
   maxServerRssKb: number | null;
 }
 
-export function usageBetween(procs: ServerProc[], a: ProcSnapshot, b: ProcSnapshot): ProcUsage {
+export function usageBetween(a: ProcSnapshot, b: ProcSnapshot): ProcUsage {
   const wall = (b.at - a.at) / 1000;
   const cpuPercent: Record<string, number | null> = {};
+  const groups: Record<string, number> = {};
   let total = 0;
-  for (const p of procs) {
-    const x = a.cpu[p.name];
+  for (const p of b.procs) {
     const y = b.cpu[p.name];
+    const x = p.name in a.cpu ? a.cpu[p.name] : p.group ? 0 : null;
+    if (p.group) {
+      if (x != null && y != null) groups[p.group] = (groups[p.group] ?? 0) + (y - x);
+      continue;
+    }
     const pct = x == null || y == null || wall <= 0 ? null : Math.round(((y - x) / wall) * 1000) / 10;
     cpuPercent[p.name] = pct;
     total += pct ?? 0;
   }
+  for (const [g, sec] of Object.entries(groups)) {
+    const pct = wall > 0 ? Math.round((sec / wall) * 1000) / 10 : 0;
+    cpuPercent[g] = pct;
+    total += pct;
+  }
   const self = (b.selfCpu.user + b.selfCpu.system - a.selfCpu.user - a.selfCpu.system) / 1e6;
-  const serverRss = procs.filter((p) => p.role === 'server').map((p) => b.rss[p.name]);
+  const serverRss = b.procs.filter((p) => p.role === 'server').map((p) => b.rss[p.name]);
   const clientCpuPercent = wall > 0 ? Math.round((self / wall) * 1000) / 10 : 0;
   const machine =
     a.machine && b.machine && b.machine.total > a.machine.total

@@ -98,6 +98,7 @@ export async function startOurs(cfg: BenchConfig, router: DeliveryRouter): Promi
     if (!procs.some((p) => p.role === 'server')) throw new Error(`no gateway among stack processes: ${stack.processes.map((p) => p.name).join(', ')}`);
     const apiBase = stack.apiUrl.replace(/\/+$/, '').endsWith('/api') ? stack.apiUrl.replace(/\/+$/, '') : `${stack.apiUrl.replace(/\/+$/, '')}/api`;
     const gateways = stack.gatewayUrls;
+    const dbName = db.name;
     if (gateways.length < 1) throw new Error('stack has no gateway URLs');
 
     const tokens = await mapLimit(
@@ -122,13 +123,13 @@ export async function startOurs(cfg: BenchConfig, router: DeliveryRouter): Promi
       await okData(c.request('room.join', { roomId: room.id }), `room.join (client ${c.index})`);
       c.roomId = room.id;
     });
-    // The database's share of the work: its backends for this database (the pools are open by now).
-    for (const pid of postgresBackends(db.name)) procs.push({ name: `postgres-${pid}`, role: 'backend', pid });
     return {
       key: 'ours',
       label: 'ours',
       clients,
       procs,
+      // The database's share of the work: the PostgreSQL backends serving this database.
+      transientProcs: () => postgresBackends(dbName).map((pid) => ({ name: `postgres-${pid}`, role: 'backend' as const, pid, group: 'postgres' })),
       setup: {
         seconds: Math.round(performance.now() - t0) / 1000,
         rssPerConnectionKb: rssPerConnection(procs, before, connected, cfg.clients),

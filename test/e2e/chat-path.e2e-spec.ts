@@ -93,14 +93,40 @@ describe('message path across two gateways', () => {
     // A later message proves the ordering point: B saw exactly one event before it.
     await a.client.call('message.send', { roomId, text: 'after', clientMsgId: 'after' });
     await b.client.waitForCount((f) => created(roomId)(f) && f.data.seq === 2, 1);
-    // Right after a join the catch-up may repeat a live event; clients drop repeats by seq.
-    const bySeq = new Map(b.client.events('message.created').filter((f) => f.data.roomId === roomId).map((f) => [f.data.seq, f]));
-    expect([...bySeq.values()].map((f) => [f.data.seq, f.data.text])).toEqual([
+    // Exactly once, even right after B joined (the join catch-up holds live events back).
+    const atB = b.client.events('message.created').filter((f) => f.data.roomId === roomId);
+    expect(atB.map((f) => [f.data.seq, f.data.text])).toEqual([
       [1, 'once'],
       [2, 'after'],
     ]);
     const history = await b.client.call('message.history', { roomId });
     expect(history.messages.map((m: { text: string }) => m.text)).toEqual(['once', 'after']);
+  });
+
+  it('gives a client that joins mid-stream every later message exactly once, in seq order', async () => {
+    const a = await connect('streamer', 0);
+    const b = await connect('joiner', 1); // first socket of the room on gateway B: a fresh channel
+    const roomId = await roomWith(a.client, []);
+    // A keeps sending (10 in flight) until 100 messages after B's join were acknowledged.
+    let sent = 0;
+    let stopAt = Infinity;
+    const sender = async () => {
+      while (sent < stopAt) {
+        const i = sent++;
+        await a.client.call('message.send', { roomId, text: `s${i}`, clientMsgId: `s${i}` });
+      }
+    };
+    const sending = Promise.all(Array.from({ length: 10 }, sender));
+    await a.client.waitForCount(created(roomId), 50);
+    const joined = await b.client.call('room.join', { roomId });
+    stopAt = sent + 100;
+    await sending;
+    const total = sent;
+    const snapshot = joined.messages.at(-1)?.seq ?? 0;
+    expect(snapshot).toBeGreaterThan(0);
+    expect(snapshot).toBeLessThan(total);
+    const got = await b.client.waitForCount(created(roomId), total - snapshot, 30_000, 'message.created');
+    expect(got.map((f) => f.data.seq)).toEqual(Array.from({ length: total - snapshot }, (_, i) => snapshot + 1 + i));
   });
 
   it('resumes on another gateway with exactly the missed messages, in order', async () => {

@@ -3,7 +3,7 @@ import { Config, parseConfig } from '@chat/config';
 import { RedisServerHandle, startRedisServer } from '@chat/devstack';
 import { createLogger } from '@chat/observability';
 import { PresenceService } from '@chat/presence';
-import { decodeDelivery, envelopeFields, InternalOp } from '@chat/protocol';
+import { decodeDelivery, decodeRoomEvent, envelopeFields, InternalOp } from '@chat/protocol';
 import { Channels, createRedis, Groups, Keys, USER_ROOMS_LOADED } from '@chat/redis';
 import { waitFor } from '../support/wait-for';
 
@@ -43,7 +43,9 @@ class Inbox {
       const { header, frame } = decodeDelivery(payload);
       this.deliver({ channel, c: header.c, frame: JSON.parse(frame), at: Date.now() });
     });
-    sub.on('smessage', (channel: string, payload: string) => this.deliver({ channel, frame: JSON.parse(payload), at: Date.now() }));
+    sub.on('smessage', (channel: string, payload: string) =>
+      this.deliver({ channel, frame: JSON.parse(decodeRoomEvent(payload).frame), at: Date.now() }),
+    );
   }
 
   private deliver(m: Received): void {

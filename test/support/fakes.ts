@@ -1,6 +1,6 @@
 import type { ClientSocket, ConnectionData } from '@chat/gateway-core';
 import type { Logger } from '@chat/observability';
-import { decodeDelivery } from '@chat/protocol';
+import { decodeDelivery, decodeRoomEvent } from '@chat/protocol';
 import type { Outbox } from '@chat/streams';
 import type Redis from 'ioredis';
 import { Deferred, deferred } from './deferred';
@@ -94,7 +94,7 @@ export async function flushed(out: Outbox): Promise<Flushed[]> {
       return multi;
     },
     spublish: (channel: string, payload: string) => {
-      calls.push({ command: 'spublish', channel, frame: JSON.parse(payload) });
+      calls.push({ command: 'spublish', channel, frame: JSON.parse(decodeRoomEvent(payload).frame) });
       return multi;
     },
     exec: async () => [],

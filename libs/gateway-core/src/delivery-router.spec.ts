@@ -7,6 +7,7 @@ import { DeliveryRouter } from './delivery-router';
 import { Forwarder } from './forwarder';
 import { GatewayMetrics } from './gateway.metrics';
 import { RefCountedSubscriptions } from './ref-counted-subscriptions';
+import { RoomCatchups } from './room-catchups';
 import { RoomSubscriptions } from './room-subscriptions';
 import { SessionOpener } from './session-opener';
 
@@ -43,6 +44,7 @@ describe('DeliveryRouter', () => {
   let sessions: { enter: jest.Mock<Promise<void>, [ClientSocket, string[]]> };
   let forwardInternal: jest.Mock<Promise<unknown>, [string, unknown, string, User, string]>;
   let onError: jest.Mock<void, [unknown]>;
+  let catchups: RoomCatchups;
   let router: DeliveryRouter;
   let a1: FakeSocket;
   let a2: FakeSocket;
@@ -66,9 +68,12 @@ describe('DeliveryRouter', () => {
       return '1-0';
     });
     onError = jest.fn<void, [unknown]>();
+    const rooms = new RoomSubscriptions(channels);
+    catchups = new RoomCatchups((socket, roomId) => rooms.goLive(socket, roomId));
     router = new DeliveryRouter(
       registry,
-      new RoomSubscriptions(channels),
+      rooms,
+      catchups,
       sessions as unknown as SessionOpener,
       { forwardInternal } as unknown as Forwarder,
       GatewayMetrics.get(),
@@ -112,15 +117,43 @@ describe('DeliveryRouter', () => {
       expect(sessions.enter).not.toHaveBeenCalled();
     });
 
-    it('`sub` subscribes first, then asks for a catch-up after the given seq', async () => {
+    it('`sub` holds the room channel, asks for a catch-up after the given seq, and goes live at `caughtUp`', async () => {
       const reply = '{"type":"reply","ref":"j1","ok":true,"data":{}}';
       router.toConnection(encodeDelivery({ c: 'c-a1', sub: [{ roomId: 'r1', after: 41 }] }, reply));
       await settle();
       expect(a1.sent).toEqual([reply]);
-      expect(log).toEqual(['c-a1 send', 'SSUBSCRIBE r1', 'c-a1 subscribe r1', 'forward $catchup {"roomId":"r1","after":41}']);
+      // Not on the uWS topic yet: live events are held until the replay is done.
+      expect(log).toEqual(['c-a1 send', 'SSUBSCRIBE r1', 'forward $catchup {"roomId":"r1","after":41}']);
       expect(forwardInternal).toHaveBeenCalledWith('$catchup', { roomId: 'r1', after: 41 }, 'r1', alice, 'c-a1');
       expect(a1.data.rooms).toEqual(['r1']);
+      expect(catchups.isCatchingUp(a1, 'r1')).toBe(true);
+
+      // Live meanwhile: seq 42 and 43 (42 will also be replayed), and an event without seq.
+      catchups.hold('r1', 42, 'live-42');
+      catchups.hold('r1', undefined, 'typing');
+      catchups.hold('r1', 43, 'live-43');
+      router.toConnection(encodeDelivery({ c: 'c-a1' }, 'replay-42'));
+      router.toConnection(encodeDelivery({ c: 'c-a1', caughtUp: { roomId: 'r1', upTo: 42 } }));
+      expect(a1.sent).toEqual([reply, 'replay-42', 'typing', 'live-43']);
+      expect(log.slice(-1)).toEqual(['c-a1 subscribe r1']);
+      expect(catchups.isCatchingUp(a1, 'r1')).toBe(false);
       expect(onError).not.toHaveBeenCalled();
+    });
+
+    it('`caughtUp` for a socket that is not catching up changes nothing', async () => {
+      router.toConnection(encodeDelivery({ c: 'c-a1', caughtUp: { roomId: 'r5', upTo: 3 } }));
+      expect(log).toEqual([]);
+    });
+
+    it('`unsub` during a catch-up drops what was held', async () => {
+      router.toConnection(encodeDelivery({ c: 'c-a1', sub: [{ roomId: 'r1', after: 0 }] }));
+      await settle();
+      catchups.hold('r1', 1, 'live-1');
+      router.toConnection(encodeDelivery({ c: 'c-a1', unsub: ['r1'] }));
+      router.toConnection(encodeDelivery({ c: 'c-a1', caughtUp: { roomId: 'r1', upTo: 0 } }));
+      await settle();
+      expect(a1.sent).toEqual([]);
+      expect(catchups.size).toBe(0);
     });
 
     it('`sub` of a room the socket already hears asks for no catch-up', async () => {
@@ -215,8 +248,9 @@ describe('DeliveryRouter', () => {
       router.toUser(alice.id, encodeDelivery({ sub: [{ roomId: 'r7', after: 2 }] }));
       await settle();
       expect(ssubscribe).toHaveBeenCalledTimes(1);
-      expect(log.filter((l) => l.includes('subscribe r7'))).toEqual(['c-a1 subscribe r7', 'c-a2 subscribe r7']);
       expect(forwardInternal.mock.calls.map((c) => c[4])).toEqual(['c-a1', 'c-a2']);
+      for (const c of ['c-a1', 'c-a2']) router.toConnection(encodeDelivery({ c, caughtUp: { roomId: 'r7', upTo: 2 } }));
+      expect(log.filter((l) => l.includes('subscribe r7'))).toEqual(['c-a1 subscribe r7', 'c-a2 subscribe r7']);
     });
 
     it('does nothing for a user without sockets here (payload not even parsed)', () => {

@@ -3,20 +3,21 @@ import { ClientSocket } from './client-socket';
 import { ConnectionRegistry } from './connection-registry';
 import { Forwarder } from './forwarder';
 import { GatewayMetrics } from './gateway.metrics';
+import { RoomCatchups } from './room-catchups';
 import { RoomSubscriptions } from './room-subscriptions';
 import { SessionOpener } from './session-opener';
 
 /**
  * Applies what services publish for this gateway's connections: `gw:{id}` targets one
  * connection, `user:{id}` every connection of a user. A delivery may carry a frame (sent
- * byte for byte) and controls: subscribe to rooms (then catch up on seq > after, so the
- * moment between the service's snapshot and our subscription loses nothing), unsubscribe,
- * or finish a session bootstrap.
+ * byte for byte) and controls: subscribe to rooms (held back, caught up on seq > after, then
+ * live — see RoomCatchups), end a catch-up, unsubscribe, or finish a session bootstrap.
  */
 export class DeliveryRouter {
   constructor(
     private readonly registry: ConnectionRegistry,
     private readonly rooms: RoomSubscriptions,
+    private readonly catchups: RoomCatchups,
     private readonly sessions: SessionOpener,
     private readonly forwarder: Forwarder,
     private readonly metrics: GatewayMetrics,
@@ -40,20 +41,32 @@ export class DeliveryRouter {
     const data = socket.getUserData();
     if (data.closed) return;
     if (header.sync) this.sessions.enter(socket, header.sync).catch(this.onError);
-    for (const roomId of header.unsub ?? []) this.rooms.leave(socket, roomId);
+    for (const roomId of header.unsub ?? []) {
+      this.catchups.cancel(socket, roomId);
+      this.rooms.leave(socket, roomId);
+    }
     if (frame) {
       socket.send(frame);
       this.metrics.deliveries.inc();
     }
-    for (const { roomId, after } of header.sub ?? []) {
-      this.rooms
-        .join(socket, roomId)
-        .then((joined) => {
-          if (joined && data.user) {
-            return this.forwarder.forwardInternal(InternalOp.CATCHUP, { roomId, after }, roomId, data.user, data.id);
-          }
-        })
-        .catch(this.onError);
-    }
+    if (header.caughtUp) this.catchups.finish(socket, header.caughtUp.roomId, header.caughtUp.upTo);
+    for (const { roomId, after } of header.sub ?? []) this.catchUp(socket, roomId, after);
+  }
+
+  /** Joins the room channel holding live events back, then asks the service for seq > after. */
+  private catchUp(socket: ClientSocket, roomId: string, after: number): void {
+    const data = socket.getUserData();
+    if (!data.user || this.rooms.has(socket, roomId)) return;
+    this.catchups.begin(socket, roomId);
+    this.rooms
+      .join(socket, roomId, { topic: false })
+      .then((joined) => {
+        if (!joined) return this.catchups.cancel(socket, roomId);
+        return this.forwarder.forwardInternal(InternalOp.CATCHUP, { roomId, after }, roomId, data.user!, data.id);
+      })
+      .catch((err) => {
+        this.catchups.cancel(socket, roomId);
+        this.onError(err);
+      });
   }
 }

@@ -2,6 +2,7 @@ import Redis from 'ioredis';
 import { TokenService } from '@chat/auth';
 import { CloseCode, InternalOp, newConnectionId, User } from '@chat/protocol';
 import { Channels, roomOfChannel } from '@chat/redis';
+import { decodeRoomEvent } from '@chat/protocol';
 import { Logger } from '@chat/observability';
 import { ClientSocket, ConnectionData, TopicHub } from './client-socket';
 import { ConnectionRateLimiter, ConnectionRates } from './connection-rate-limiter';
@@ -11,6 +12,7 @@ import { FrameHandler, TRY_AGAIN_LATER } from './frame-handler';
 import { Forwarder } from './forwarder';
 import { GatewayMetrics } from './gateway.metrics';
 import { RefCountedSubscriptions } from './ref-counted-subscriptions';
+import { RoomCatchups } from './room-catchups';
 import { RoomSubscriptions } from './room-subscriptions';
 import { SessionOpener } from './session-opener';
 import { UserRateLimiter, UserRates } from './user-rate-limiter';
@@ -40,6 +42,7 @@ export class Gateway {
   readonly registry = new ConnectionRegistry();
   private readonly metrics = GatewayMetrics.get();
   private readonly rooms: RoomSubscriptions;
+  private readonly catchups: RoomCatchups;
   private readonly userChannels: RefCountedSubscriptions;
   private readonly sessions: SessionOpener;
   private readonly frames: FrameHandler;
@@ -67,6 +70,7 @@ export class Gateway {
         (roomId) => subscriber.sunsubscribe(Channels.room(roomId)),
       ),
     );
+    this.catchups = new RoomCatchups((socket, roomId) => this.rooms.goLive(socket, roomId));
     this.userChannels = new RefCountedSubscriptions(
       (userId) => subscriber.subscribe(Channels.user(userId)),
       (userId) => subscriber.unsubscribe(Channels.user(userId)),
@@ -84,13 +88,16 @@ export class Gateway {
       this.metrics,
     );
     const onError = (err: unknown) => this.logger.warn({ err }, 'delivery failed');
-    this.deliveries = new DeliveryRouter(this.registry, this.rooms, this.sessions, forwarder, this.metrics, onError);
+    this.deliveries = new DeliveryRouter(this.registry, this.rooms, this.catchups, this.sessions, forwarder, this.metrics, onError);
   }
 
   async start(): Promise<void> {
     const gatewayChannel = Channels.gateway(this.options.id);
     this.subscriber.on('smessage', (channel: string, message: string) => {
-      this.hub.publish(roomOfChannel(channel), message);
+      const roomId = roomOfChannel(channel);
+      const { seq, frame } = decodeRoomEvent(message);
+      this.hub.publish(roomId, frame);
+      if (this.catchups.size > 0) this.catchups.hold(roomId, seq, frame);
       this.metrics.roomEvents.inc();
     });
     this.subscriber.on('message', (channel: string, message: string) => {
@@ -136,6 +143,7 @@ export class Gateway {
     data.closed = true;
     this.metrics.connections.dec();
     this.waiting.delete(socket);
+    for (const roomId of data.rooms) this.catchups.cancel(socket, roomId);
     this.rooms.releaseAll(socket);
     if (data.user && this.registry.get(data.id) === socket) this.registry.remove(socket, data.user.id);
     if (data.userChannel) this.userChannels.release(data.user!.id);
@@ -170,9 +178,11 @@ export class Gateway {
     if (!socket.getUserData().closed) socket.end(TRY_AGAIN_LATER, 'backend unavailable, reconnect later');
   }
 
-  /** One timer for all sockets (no per-socket timers): auth and hello deadlines. */
+  /** One timer for all sockets (no per-socket timers): auth, hello and catch-up deadlines. */
   private sweep(): void {
     this.metrics.roomChannels.set(this.rooms.channelCount);
+    // A catch-up the messages service never answered: go live with what was held.
+    this.catchups.expire(this.options.authTimeoutMs);
     const deadline = Date.now() - this.options.authTimeoutMs;
     for (const socket of this.waiting) {
       const data = socket.getUserData();

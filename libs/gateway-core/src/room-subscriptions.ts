@@ -13,8 +13,12 @@ export class RoomSubscriptions {
     return this.channels.size;
   }
 
-  /** True when the socket was newly subscribed (false: already was, or closed meanwhile). */
-  async join(socket: ClientSocket, roomId: string): Promise<boolean> {
+  /**
+   * True when the socket was newly subscribed (false: already was, or closed meanwhile).
+   * With `topic: false` the room channel is held for the socket but its uWS topic is left to
+   * `goLive`, once the socket has caught up.
+   */
+  async join(socket: ClientSocket, roomId: string, { topic = true }: { topic?: boolean } = {}): Promise<boolean> {
     const data = socket.getUserData();
     if (data.closed || data.rooms.includes(roomId)) return false;
     // Claimed before the await so a close in between releases exactly what was acquired.
@@ -27,8 +31,18 @@ export class RoomSubscriptions {
       throw err;
     }
     if (data.closed || !data.rooms.includes(roomId)) return false;
-    socket.subscribe(roomId);
+    if (topic) socket.subscribe(roomId);
     return true;
+  }
+
+  /** Subscribes a caught-up socket to the room's uWS topic, if it is still in the room. */
+  goLive(socket: ClientSocket, roomId: string): void {
+    const data = socket.getUserData();
+    if (!data.closed && data.rooms.includes(roomId)) socket.subscribe(roomId);
+  }
+
+  has(socket: ClientSocket, roomId: string): boolean {
+    return socket.getUserData().rooms.includes(roomId);
   }
 
   /**

@@ -14,8 +14,8 @@ export async function replayMissed(
   roomId: string,
   after: number,
   limit: number,
-): Promise<{ replayed: number; truncated: boolean }> {
+): Promise<{ replayed: number; truncated: boolean; upTo: number }> {
   const missed = await messages.since(roomId, after, limit);
   for (const m of missed.messages) out.toConnection(to, {}, eventFrameRaw(ServerEvent.MESSAGE_CREATED, JSON.stringify(m)));
-  return { replayed: missed.messages.length, truncated: missed.truncated };
+  return { replayed: missed.messages.length, truncated: missed.truncated, upTo: missed.messages.at(-1)?.seq ?? after };
 }

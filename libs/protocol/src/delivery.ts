@@ -12,6 +12,11 @@ export interface DeliveryHeader {
   unsub?: string[];
   /** Session bootstrap: the user's rooms, after which the gateway says hello. */
   sync?: string[];
+  /**
+   * End of a join catch-up: every message of `roomId` up to seq `upTo` has been replayed to
+   * the connection; the gateway sends on what it held back (seq > upTo) and goes live.
+   */
+  caughtUp?: { roomId: string; upTo: number };
 }
 
 export function encodeDelivery(header: DeliveryHeader, frame = ''): string {
@@ -22,4 +27,19 @@ export function decodeDelivery(payload: string): { header: DeliveryHeader; frame
   const nl = payload.indexOf('\n');
   if (nl < 0) return { header: JSON.parse(payload) as DeliveryHeader, frame: '' };
   return { header: JSON.parse(payload.slice(0, nl)) as DeliveryHeader, frame: payload.slice(nl + 1) };
+}
+
+/**
+ * What services publish on `room:{id}`: the seq of the event when it has one (message.created),
+ * a newline, then the client frame. The gateway reads the seq without parsing the frame, so a
+ * socket catching up after a join gets neither a gap nor a repeat.
+ */
+export function encodeRoomEvent(frame: string, seq?: number): string {
+  return `${seq ?? ''}\n${frame}`;
+}
+
+export function decodeRoomEvent(payload: string): { seq?: number; frame: string } {
+  const nl = payload.indexOf('\n');
+  if (nl < 0) return { frame: payload };
+  return { seq: nl === 0 ? undefined : Number(payload.slice(0, nl)), frame: payload.slice(nl + 1) };
 }

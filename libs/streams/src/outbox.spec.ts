@@ -100,9 +100,13 @@ describe('Outbox', () => {
   });
 
   describe('other effects', () => {
-    it('room events go out by sharded publish on the room channel', async () => {
-      out.toRoom('r9', '{"type":"message.created","data":{}}');
-      expect(await flushed()).toEqual([['spublish', 'room:{r9}', '{"type":"message.created","data":{}}']]);
+    it('room events go out by sharded publish on the room channel, with their seq when they have one', async () => {
+      out.toRoom('r9', '{"type":"message.created","data":{}}', 12);
+      out.toRoom('r9', '{"type":"typing.updated","data":{}}');
+      expect(await flushed()).toEqual([
+        ['spublish', 'room:{r9}', '12\n{"type":"message.created","data":{}}'],
+        ['spublish', 'room:{r9}', '\n{"type":"typing.updated","data":{}}'],
+      ]);
     });
 
     it('user deliveries go to the user channel without a connection id', async () => {
@@ -154,7 +158,7 @@ describe('Outbox', () => {
 
     it('publishes without acknowledging when no ack is given', async () => {
       out.toRoom('r1', 'E');
-      expect(await flushed()).toEqual([['spublish', 'room:{r1}', 'E']]);
+      expect(await flushed()).toEqual([['spublish', 'room:{r1}', '\nE']]);
     });
 
     it('does not open a MULTI when there is nothing to do', async () => {

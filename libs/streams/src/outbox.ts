@@ -2,6 +2,7 @@ import Redis from 'ioredis';
 import {
   DeliveryHeader,
   encodeDelivery,
+  encodeRoomEvent,
   Envelope,
   ErrorBody,
   failureFrame,
@@ -41,9 +42,10 @@ export class Outbox {
     this.commands.push((m) => m.publish(Channels.gateway(to.g), payload));
   }
 
-  /** A room event, serialized once, for every member connection on every gateway. */
-  toRoom(roomId: string, frame: string): void {
-    this.commands.push((m) => m.spublish(Channels.room(roomId), frame));
+  /** A room event, serialized once, for every member connection on every gateway; `seq` for messages. */
+  toRoom(roomId: string, frame: string, seq?: number): void {
+    const payload = encodeRoomEvent(frame, seq);
+    this.commands.push((m) => m.spublish(Channels.room(roomId), payload));
   }
 
   /** A frame and/or control for every connection of a user. */

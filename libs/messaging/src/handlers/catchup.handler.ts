@@ -15,9 +15,16 @@ export class CatchupHandler implements OpHandler<CatchupData> {
     private readonly limit: number,
   ) {}
 
+  /**
+   * Replays seq > after, then says up to which seq it did: the gateway held back live events
+   * meanwhile and now drops those it replayed, sends the rest, and goes live. Always answered,
+   * so the gateway never waits on a catch-up (a non-member gets nothing replayed).
+   */
   async handle(ctx: OpContext, { roomId, after }: CatchupData): Promise<void> {
     const members = await this.cache.members(roomId);
-    if (!members?.has(ctx.user.id)) return;
-    await replayMissed(this.messages, ctx.out, ctx.env, roomId, after, this.limit);
+    const { upTo } = members?.has(ctx.user.id)
+      ? await replayMissed(this.messages, ctx.out, ctx.env, roomId, after, this.limit)
+      : { upTo: after };
+    ctx.out.toConnection(ctx.env, { caughtUp: { roomId, upTo } });
   }
 }

@@ -94,7 +94,7 @@ export class MessageSendHandler {
   private publish({ ctx }: SendItem, { message, created }: AppendOutcome): void {
     const json = JSON.stringify(message);
     ctx.out.replyOk(ctx.env, ctx.ref, `{"message":${json}}`);
-    if (created || ctx.redelivered) ctx.out.toRoom(message.roomId, eventFrameRaw(ServerEvent.MESSAGE_CREATED, json));
+    if (created || ctx.redelivered) ctx.out.toRoom(message.roomId, eventFrameRaw(ServerEvent.MESSAGE_CREATED, json), message.seq);
     if (created) this.metrics.messagesStored.inc();
   }
 }
