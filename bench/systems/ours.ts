@@ -3,14 +3,14 @@
  * gateway ×2 — on a private redis-server and a fresh PostgreSQL database bench_<random>.
  */
 import { performance } from 'node:perf_hooks';
-import { startStack } from '@chat/devstack';
+import { startStack, RedisServerHandle, startRedisServer } from '@chat/devstack';
 import { mapLimit } from '../lib/bench-client';
 import { onCleanup, trackPid } from '../lib/cleanup';
 import type { BenchConfig } from '../lib/config';
 import { createTempDatabase, TempDatabase } from '../lib/pg-database';
 import type { DeliveryRouter } from '../lib/recorder';
 import { postgresBackends } from '../lib/proc-stats';
-import { PrivateRedis, startRedis } from '../lib/redis-server';
+
 import { RunningSystem, ServerProc, countFailures, rssOf, rssPerConnection } from '../lib/system';
 import { WsBenchClient, okData } from '../lib/ws-client';
 
@@ -54,7 +54,7 @@ async function guestToken(apiBase: string, username: string): Promise<string> {
 export async function startOurs(cfg: BenchConfig, router: DeliveryRouter): Promise<RunningSystem> {
   const t0 = performance.now();
   const clients: WsBenchClient[] = [];
-  let redis: PrivateRedis | null = null;
+  let redis: RedisServerHandle | null = null;
   let db: TempDatabase | null = null;
   let stack: Stack | null = null;
   let pinger: NodeJS.Timeout | undefined;
@@ -81,7 +81,7 @@ export async function startOurs(cfg: BenchConfig, router: DeliveryRouter): Promi
   };
   const unregister = onCleanup('ours system', stop);
   try {
-    redis = await startRedis();
+    redis = await startRedisServer();
     db = await createTempDatabase(cfg.databaseAdminUrl);
     stack = await startStack({
       redisUrl: redis.url,

@@ -4,9 +4,9 @@ import { performance } from 'node:perf_hooks';
 import { mapLimit } from '../lib/bench-client';
 import { onCleanup } from '../lib/cleanup';
 import type { BenchConfig } from '../lib/config';
-import { freePort } from '../lib/net-util';
+import { freePort, startRedisServer } from '@chat/devstack';
 import type { DeliveryRouter } from '../lib/recorder';
-import { startRedis } from '../lib/redis-server';
+
 import { SioBenchClient } from '../lib/sio-client';
 import { spawnNodeScript, NodeChild } from '../lib/spawn-node';
 import { RunningSystem, ServerProc, rssOf, rssPerConnection } from '../lib/system';
@@ -17,7 +17,7 @@ export async function startSocketIo(cfg: BenchConfig, router: DeliveryRouter): P
   const t0 = performance.now();
   const clients: SioBenchClient[] = [];
   const servers: NodeChild[] = [];
-  const redis = await startRedis();
+  const redis = await startRedisServer();
   const stop = async () => {
     for (const c of clients) c.close();
     await Promise.all(servers.map((s) => s.stop()));

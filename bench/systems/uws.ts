@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { mapLimit } from '../lib/bench-client';
 import { onCleanup } from '../lib/cleanup';
 import type { BenchConfig } from '../lib/config';
-import { freePort } from '../lib/net-util';
+import { freePort } from '@chat/devstack';
 import type { DeliveryRouter } from '../lib/recorder';
 import { spawnNodeScript, NodeChild } from '../lib/spawn-node';
 import { RunningSystem, ServerProc, countFailures, rssOf, rssPerConnection } from '../lib/system';

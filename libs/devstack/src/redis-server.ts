@@ -8,6 +8,8 @@ export interface RedisServerHandle {
   /** `redis://127.0.0.1:<port>`. */
   url: string;
   port: number;
+  /** The redis-server process, for resource readings (benchmarks). */
+  pid: number;
   /** Graceful stop: SHUTDOWN NOSAVE (SIGTERM if that fails), resolves once the process exited. Idempotent. */
   stop(): Promise<void>;
   /** Crash it: SIGKILL, no waiting (simulates Redis dying). Await `stop()` afterwards to reap it. */
@@ -132,6 +134,7 @@ async function startOn(port: number, { maxAttempts = 200, extraArgs = [] }: Star
   const handle: RedisServerHandle = {
     url: `redis://127.0.0.1:${port}`,
     port,
+    pid: child.pid ?? 0,
     async stop() {
       if (!exited) {
         // SHUTDOWN only the server we spawned (never whoever else may answer on the port);
