@@ -44,6 +44,7 @@ export class MessagesService {
   private readonly control: Redis;
   private readonly ownership: ShardOwnership;
   private readonly workerConnections = new Set<Redis>();
+  private stopping?: Promise<void>;
 
   constructor(
     private readonly config: Config,
@@ -114,10 +115,14 @@ export class MessagesService {
     this.logger.info({ instance: this.instanceId, shards: this.ownership.shards }, 'messages service started');
   }
 
-  async stop(): Promise<void> {
-    await this.ownership.stop();
-    for (const c of this.workerConnections) c.disconnect();
-    this.control.disconnect();
+  /** Hands every shard back and closes Redis; calling it again waits for the same stop. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.ownership.stop();
+      for (const c of this.workerConnections) c.disconnect();
+      this.control.disconnect();
+    })();
+    return this.stopping;
   }
 
   private startWorker(shard: number, processor: BatchProcessor, metrics: MessagingMetrics) {

@@ -75,11 +75,14 @@ export class StreamConsumer {
    */
   async ack(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.redis
+    const results = await this.redis
       .pipeline()
       .xack(this.stream, this.group, ...ids)
       .xtrim(this.stream, 'MINID', '~', ids[ids.length - 1])
       .exec();
+    // A pipeline reports per-command errors in its results instead of rejecting.
+    const failed = results?.find(([err]) => err);
+    if (failed) throw failed[0];
   }
 
   /** Removes consumers of this group other than us that hold no pending entries. */
