@@ -43,7 +43,7 @@ export interface BenchConfig {
   maxOutstandingPerSender: number;
 }
 
-function num(name: string, def: number, min = 0): number {
+export function num(name: string, def: number, min = 0): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return def;
   const v = Number(raw);

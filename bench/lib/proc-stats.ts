@@ -53,3 +53,44 @@ export function postgresBackends(database: string): number[] {
   }
   return out;
 }
+
+/** RLIMIT_NOFILE (open files) of a process, from /proc/<pid>/limits; null when unreadable. */
+export function openFilesLimit(pid: number | 'self' = 'self'): { soft: number; hard: number } | null {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'));
+    if (!m) return null;
+    const n = (s: string) => (s === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(s));
+    return { soft: n(m[1]), hard: n(m[2]) };
+  } catch {
+    return null;
+  }
+}
+
+/** File descriptors a process has open now; null when unreadable. */
+export function openFdCount(pid: number | 'self' = 'self'): number | null {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether this process has capability `bit` in its effective set (CAP_SYS_RESOURCE = 24); null when unreadable. */
+export function hasCapability(bit: number): boolean | null {
+  try {
+    const m = /^CapEff:\s+([0-9a-f]+)/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? ((BigInt(`0x${m[1]}`) >> BigInt(bit)) & 1n) === 1n : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The kernel's ephemeral port range (net.ipv4.ip_local_port_range); null when unreadable. */
+export function ephemeralPortRange(): { low: number; high: number; count: number } | null {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    return { low, high, count: high - low + 1 };
+  } catch {
+    return null;
+  }
+}

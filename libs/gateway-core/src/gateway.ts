@@ -108,6 +108,7 @@ export class Gateway {
         this.logger.error({ err, channel }, 'bad delivery dropped');
       }
     });
+    this.closeAllWhenSubscriptionsReturn();
     await this.subscriber.subscribe(gatewayChannel);
     this.sweepTimer = setInterval(() => this.sweep(), 1000);
     const beat = () => this.report(InternalOp.GATEWAY_HEARTBEAT, GATEWAY_ITSELF, '-');
@@ -148,6 +149,24 @@ export class Gateway {
     if (data.user && this.registry.get(data.id) === socket) this.registry.remove(socket, data.user.id);
     if (data.userChannel) this.userChannels.release(data.user!.id);
     if (data.ready) this.report(InternalOp.PRESENCE_DISCONNECT, data.user!, data.id);
+  }
+
+  /**
+   * Whatever Redis published while the subscriber connection was down is lost for our sockets,
+   * and Redis itself may have restarted (room sets, presence gone). ioredis resubscribes on its
+   * own, but only a new session is gapless: close every socket with 1012 so clients reconnect
+   * and `resume` — they get exactly what they missed, through the normal path.
+   */
+  private closeAllWhenSubscriptionsReturn(): void {
+    let lost = false;
+    this.subscriber.on('close', () => (lost = true));
+    this.subscriber.on('ready', () => {
+      if (!lost) return;
+      lost = false;
+      const sockets = [...this.registry.all(), ...this.waiting];
+      this.logger.warn({ sockets: sockets.length }, 'redis subscription restored: asking every client to reconnect');
+      for (const socket of sockets) socket.end(CloseCode.RECONNECT, 'reconnect and resume');
+    });
   }
 
   /** Hello was sent: the presence service learns of the connection, queued frames run. */

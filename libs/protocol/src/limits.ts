@@ -15,4 +15,6 @@ export const CloseCode = {
   TOO_LARGE: 1009,
   /** The gateway is shutting down: reconnect elsewhere. */
   GOING_AWAY: 1001,
+  /** The gateway lost its Redis subscription for a moment: reconnect and `resume` (RFC 6455 1012). */
+  RECONNECT: 1012,
 } as const;
