@@ -28,21 +28,13 @@ export function createUwsServer(gateway: Gateway, readiness: Readiness, options:
     closeOnBackpressureLimit: 1,
     idleTimeout: Math.min(960, Math.max(8, Math.round((2 * options.heartbeatMs) / 1000))),
     sendPingsAutomatically: true,
+    // Synchronous, so the upgrade completes inside uWS's own (corked) handler: see verifySync.
     upgrade: (res, req, context) => {
       const token = req.getQuery('token');
       const key = req.getHeader('sec-websocket-key');
       const protocol = req.getHeader('sec-websocket-protocol');
       const extensions = req.getHeader('sec-websocket-extensions');
-      if (!token) {
-        res.upgrade(gateway.newConnection(), key, protocol, extensions, context);
-        return;
-      }
-      let aborted = false;
-      res.onAborted(() => (aborted = true));
-      gateway.tokens.verify(token).then(
-        (user) => !aborted && res.cork(() => res.upgrade(gateway.newConnection(user), key, protocol, extensions, context)),
-        (err: Error) => !aborted && res.cork(() => res.upgrade(gateway.newConnection(undefined, err.message), key, protocol, extensions, context)),
-      );
+      res.upgrade(gateway.connectionFor(token), key, protocol, extensions, context);
     },
     open: (ws) => gateway.onOpen(ws),
     // Binary frames are read as UTF-8 text too: what matters is that they hold a JSON frame.

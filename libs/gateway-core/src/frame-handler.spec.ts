@@ -151,13 +151,10 @@ describe('FrameHandler', () => {
       expect(socket.ended).toEqual([]);
     });
 
-    it('does not open a session for a socket closed while the token was checked', async () => {
+    it('checks the token synchronously: the session opens within the same call', async () => {
       const token = await tokens.sign(alice);
       handle(raw({ type: 'auth', data: { token } }));
-      socket.data.closed = true;
-      await verified();
-      expect(sessions.open).not.toHaveBeenCalled();
-      expect(socket.ended).toEqual([]);
+      expect(sessions.open).toHaveBeenCalledWith(socket, alice);
     });
 
     it('queues frames after auth until drainQueue runs them, in order', async () => {

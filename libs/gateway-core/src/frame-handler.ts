@@ -10,6 +10,7 @@ import {
   parseClientFrame,
   PONG_FRAME,
   replyOk,
+  User,
 } from '@chat/protocol';
 import { ClientSocket } from './client-socket';
 import { ConnectionRateLimiter } from './connection-rate-limiter';
@@ -112,19 +113,16 @@ export class FrameHandler {
       return this.fail(socket, parsed.frame.ref, error, 'unauthorized');
     }
     const data = socket.getUserData();
-    data.queued = []; // frames arriving while the token is checked wait for hello
-    this.tokens.verify(parsed.frame.data.token).then(
-      (user) => {
-        if (data.closed) return;
-        // A good token whose session cannot open is a backend problem, not a bad token.
-        this.sessions.open(socket, user).catch(() => !data.closed && socket.end(TRY_AGAIN_LATER, 'backend unavailable, reconnect later'));
-      },
-      (err) => {
-        if (data.closed) return;
-        const reason = err instanceof ChatError ? err.message : 'authentication failed';
-        socket.end(CloseCode.UNAUTHORIZED, reason.slice(0, 120));
-      },
-    );
+    data.queued = []; // frames arriving while the session opens wait for hello
+    let user: User;
+    try {
+      user = this.tokens.verifySync(parsed.frame.data.token);
+    } catch (err) {
+      const reason = err instanceof ChatError ? err.message : 'authentication failed';
+      return socket.end(CloseCode.UNAUTHORIZED, reason.slice(0, 120));
+    }
+    // A good token whose session cannot open is a backend problem, not a bad token.
+    this.sessions.open(socket, user).catch(() => !data.closed && socket.end(TRY_AGAIN_LATER, 'backend unavailable, reconnect later'));
   }
 
   private queue(socket: ClientSocket, raw: string): void {

@@ -58,7 +58,7 @@ export class Gateway {
     private readonly options: GatewayOptions,
     commands: Redis,
     private readonly subscriber: Redis,
-    readonly tokens: TokenService,
+    private readonly tokens: TokenService,
     private readonly hub: TopicHub,
     private readonly logger: Logger,
   ) {
@@ -116,8 +116,20 @@ export class Gateway {
     this.heartbeatTimer = setInterval(beat, this.options.heartbeatIntervalMs);
   }
 
-  /** The per-connection state a new socket starts with; `user` when the query token was good. */
-  newConnection(user?: User, rejected?: string): ConnectionData {
+  /**
+   * The state of a socket about to be accepted: authenticated when the query carries a good
+   * token, rejected (closed 4001 on open) when a bad one, waiting for an auth frame when none.
+   */
+  connectionFor(token: string | undefined): ConnectionData {
+    if (!token) return this.newConnection();
+    try {
+      return this.newConnection(this.tokens.verifySync(token));
+    } catch (err) {
+      return this.newConnection(undefined, (err as Error).message);
+    }
+  }
+
+  private newConnection(user?: User, rejected?: string): ConnectionData {
     const now = Date.now();
     const data: ConnectionData = { id: newConnectionId(), user, openedAt: now, ready: false, closed: false, rooms: [], rejected };
     this.connectionLimits.fill(data, now);
