@@ -4,7 +4,7 @@ import Redis from 'ioredis';
 import { Config } from '@chat/config';
 import { Logger, Readiness } from '@chat/observability';
 import { InternalOp } from '@chat/protocol';
-import { createRedis, Groups, Keys, shardOf, ShardLease, StreamConsumer } from '@chat/redis';
+import { createRedis, Groups, Keys, shardOf, ShardLease } from '@chat/redis';
 import { Database, MessageRepository, RoomRepository, UserRepository } from '@chat/store';
 import { BatchProcessor, OpHandlers } from './batch-processor';
 import { CatchupHandler } from './handlers/catchup.handler';
@@ -32,8 +32,7 @@ import { MemberList } from './member-list';
 import { MembershipCache } from './membership-cache';
 import { MessagingMetrics } from './messaging.metrics';
 import { RedisPresenceReader } from './presence-reader';
-import { ShardOwnership } from '@chat/streams';
-import { ShardWorker } from '@chat/streams';
+import { ShardOwnership, StreamWorkers } from '@chat/streams';
 
 /**
  * The messages service: owns shards, consumes their streams, applies ops to PostgreSQL and
@@ -43,16 +42,17 @@ export class MessagesService {
   readonly instanceId = `msg-${hostname().slice(0, 24)}-${process.pid}-${randomBytes(3).toString('hex')}`;
   private readonly control: Redis;
   private readonly ownership: ShardOwnership;
-  private readonly workerConnections = new Set<Redis>();
+  private readonly workers: StreamWorkers;
   private stopping?: Promise<void>;
 
   constructor(
-    private readonly config: Config,
+    config: Config,
     private readonly db: Database,
     private readonly logger: Logger,
   ) {
     const metrics = MessagingMetrics.get();
     this.control = createRedis(config.redis.url, `${this.instanceId}:control`);
+    this.workers = new StreamWorkers(config.redis.url, this.instanceId, { batchSize: config.messages.batchSize, blockMs: 1000 }, metrics, logger);
     this.control.on('error', (err) => logger.warn({ err: err.message }, 'redis control connection error'));
 
     const rooms = new RoomRepository(db);
@@ -93,7 +93,7 @@ export class MessagesService {
       this.control,
       new ShardLease(this.control, this.instanceId, config.messages.leaseTtlMs),
       { shards: config.shards, instanceId: this.instanceId, leaseTtlMs: config.messages.leaseTtlMs },
-      (shard) => this.startWorker(shard, processor, metrics),
+      (shard) => this.workers.start({ shard, stream: Keys.inStream(shard), group: Groups.messages, handler: processor }),
       (shard) => cache.forget((roomId) => shardOf(roomId, config.shards) === shard),
       metrics,
       logger,
@@ -119,25 +119,9 @@ export class MessagesService {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       await this.ownership.stop();
-      for (const c of this.workerConnections) c.disconnect();
+      this.workers.closeAll();
       this.control.disconnect();
     })();
     return this.stopping;
-  }
-
-  private startWorker(shard: number, processor: BatchProcessor, metrics: MessagingMetrics) {
-    const redis = createRedis(this.config.redis.url, `${this.instanceId}:shard-${shard}`);
-    redis.on('error', (err) => this.logger.warn({ err: err.message, shard }, 'redis shard connection error'));
-    this.workerConnections.add(redis);
-    const consumer = new StreamConsumer(redis, Keys.inStream(shard), Groups.messages, this.instanceId);
-    const worker = new ShardWorker(shard, redis, consumer, processor, { batchSize: this.config.messages.batchSize, blockMs: 1000 }, metrics, this.logger);
-    worker.start();
-    return {
-      stop: async () => {
-        await worker.stop();
-        this.workerConnections.delete(redis);
-        redis.disconnect();
-      },
-    };
   }
 }

@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { Config } from '@chat/config';
 import { Logger, Readiness } from '@chat/observability';
-import { createRedis, Groups, Keys, ShardLease, StreamConsumer } from '@chat/redis';
-import { OwnedShard, ShardOwnership, ShardWorker } from '@chat/streams';
+import { createRedis, Groups, Keys, ShardLease } from '@chat/redis';
+import { OwnedShard, ShardOwnership, StreamWorkers } from '@chat/streams';
 import { PresenceMetrics } from './presence.metrics';
 import { PresenceProcessor } from './presence.processor';
 import { definePresenceScripts } from './presence.scripts';
@@ -31,7 +31,7 @@ export class PresenceService {
   private readonly ownership: ShardOwnership;
   private readonly processor: PresenceProcessor;
   private readonly sweepContext: SweepContext;
-  private readonly workerConnections = new Set<Redis>();
+  private readonly workers: StreamWorkers;
   private stopping?: Promise<void>;
 
   constructor(
@@ -40,6 +40,7 @@ export class PresenceService {
   ) {
     const metrics = PresenceMetrics.get();
     this.control = createRedis(config.redis.url, `${this.instanceId}:control`);
+    this.workers = new StreamWorkers(config.redis.url, this.instanceId, { batchSize: config.messages.batchSize, blockMs: 1000 }, metrics, logger);
     this.control.on('error', (err) => logger.warn({ err: err.message }, 'redis control connection error'));
     definePresenceScripts(this.control);
 
@@ -53,7 +54,7 @@ export class PresenceService {
       this.control,
       new ShardLease(this.control, this.instanceId, ttl, Keys.presenceLease),
       { shards: 1, instanceId: this.instanceId, leaseTtlMs: ttl, registryKey: Keys.presenceInstances() },
-      () => this.startShard(metrics),
+      () => this.startShard(),
       () => undefined, // nothing cached in memory: the state lives in Redis
       metrics,
       logger,
@@ -78,36 +79,17 @@ export class PresenceService {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       await this.ownership.stop();
-      for (const c of this.workerConnections) c.disconnect();
+      this.workers.closeAll();
       this.control.disconnect();
     })();
     return this.stopping;
   }
 
   /** Runs while the lease is held: the stream worker (own connection: it blocks) and the sweeps. */
-  private startShard(metrics: PresenceMetrics): OwnedShard {
-    const redis = createRedis(this.config.redis.url, `${this.instanceId}:stream`);
-    redis.on('error', (err) => this.logger.warn({ err: err.message }, 'redis stream connection error'));
-    this.workerConnections.add(redis);
-    const consumer = new StreamConsumer(redis, Keys.presenceIn(), Groups.presence, this.instanceId);
-    const worker = new ShardWorker(
-      SHARD,
-      redis,
-      consumer,
-      this.processor,
-      { batchSize: this.config.messages.batchSize, blockMs: 1000 },
-      metrics,
-      this.logger,
-    );
+  private startShard(): OwnedShard {
+    const worker = this.workers.start({ shard: SHARD, stream: Keys.presenceIn(), group: Groups.presence, handler: this.processor });
     const sweeper = new PresenceSweeper(this.sweepContext, this.config.presence, SWEEP_INTERVAL_MS);
-    worker.start();
     sweeper.start();
-    return {
-      stop: async () => {
-        await Promise.all([sweeper.stop(), worker.stop()]);
-        this.workerConnections.delete(redis);
-        redis.disconnect();
-      },
-    };
+    return { stop: () => Promise.all([sweeper.stop(), worker.stop()]).then(() => undefined) };
   }
 }

@@ -2,3 +2,4 @@ export * from './outbox';
 export * from './shard-ownership';
 export * from './shard-worker';
 export * from './transient-error';
+export * from './stream-workers';
