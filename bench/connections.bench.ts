@@ -131,6 +131,8 @@ interface ConnRun {
   backendRssBeforeKb: Record<string, number | null>;
   backendRssAfterKb: Record<string, number | null>;
   serverOpenFdsAfter: number | null;
+  /** Sockets closed right after opening to give this process back descriptors (EMFILE), before the reading. */
+  shedForFds: number;
   clientProcess: { rssBeforeKb: number | null; rssAfterKb: number | null; heapUsedAfterKb: number };
   seconds: number;
   serverLogs?: Record<string, string>;
@@ -157,6 +159,15 @@ function planSockets(cfg: ConnConfig, t: IdleTarget): { limits: Limits; planned:
     `RLIMIT_NOFILE is ${limits.self.soft} soft / ${limits.self.hard} hard here and ${limits.server.soft} / ${limits.server.hard} in ${t.server.name} (inherited); ` +
     `${raisable}; room: client ${selfRoom}, server ${serverRoom} (limit − fds open − ${cfg.fdReserve} reserve) → ${room} sockets`;
   return { limits, planned: room, cappedBecause };
+}
+
+/** How many sockets to close after opening ran into this process's descriptor limit, 0 if it did not. */
+function fdShortage(cfg: ConnConfig, open: OpenReport): number {
+  if (!open.failures.EMFILE && !open.failures.ENFILE) return 0;
+  const limit = openFilesLimit('self')?.soft;
+  const now = openFdCount('self');
+  if (limit === undefined || now === null) return cfg.fdReserve;
+  return Math.max(0, now - (limit - cfg.fdReserve));
 }
 
 /** Closes every socket and waits (bounded) until this process's descriptors are back. */
@@ -223,6 +234,14 @@ async function runSystem(key: SystemKey, cfg: ConnConfig, addrs: SourceAddresses
     }
     sockets = opened.sockets;
     const open = opened.report;
+    // Out of descriptors here (only when BENCH_FD_CAP=0 or the estimate was off): this process
+    // could not even read /proc; close the newest sockets to leave the reserve, measure the rest.
+    const shed = fdShortage(cfg, open);
+    if (shed > 0) {
+      for (const s of sockets.splice(Math.max(0, sockets.length - shed))) s.close();
+      await sleep(500);
+      log(`${t.label}: out of file descriptors: closed the ${shed} newest sockets to leave ${cfg.fdReserve} fds for the measurement`);
+    }
     log(
       `${t.label}: ${open.opened}/${planned} sockets open in ${open.seconds.toFixed(1)} s (${open.perSecond}/s), ` +
         `${open.attempts - open.opened} failed attempts${open.stoppedBecause ? `; stopped: ${open.stoppedBecause}` : ''}`,
@@ -271,6 +290,7 @@ async function runSystem(key: SystemKey, cfg: ConnConfig, addrs: SourceAddresses
       serverViewAfter,
       backendRssBeforeKb,
       backendRssAfterKb: rssOf(t.backends),
+      shedForFds: shed,
       serverOpenFdsAfter: openFdCount(t.server.pid),
       clientProcess: {
         rssBeforeKb: clientRssBeforeKb,

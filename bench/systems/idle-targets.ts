@@ -262,7 +262,7 @@ export async function startIdleOurs(opts: IdleTargetOptions): Promise<IdleTarget
         const notes: string[] = [];
         if (got.length < n) {
           const why = opts.users !== 'distinct' ? `BENCH_USERS=${opts.users}` : got.length < want ? `guest creation stopped after ${Math.round(seconds)} s (${failed} failures; budget BENCH_TOKEN_SECONDS=${opts.tokenSeconds} or the run's deadline)` : '';
-          notes.push(`${n} sockets share ${got.length} guest users round-robin (${why}): the gateway holds fewer user channels than with one user per socket`);
+          notes.push(`${n} sockets share ${got.length} guest user${got.length === 1 ? '' : 's'} round-robin (${why}): the gateway holds fewer user channels than with one user per socket`);
         } else {
           notes.push(`one guest user per socket: ${got.length} tokens from POST /api/auth/guest (${opts.tokenConcurrency} at a time, ${Math.round(got.length / Math.max(seconds, 0.001))}/s)`);
         }
