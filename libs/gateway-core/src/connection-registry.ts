@@ -3,11 +3,11 @@ import { ClientSocket } from './client-socket';
 /**
  * The gateway's sockets by connection id and by user (for `user:{id}` deliveries).
  * A user usually has one socket, so the per-user entry is the socket itself until a second
- * device appears: no array per connection.
+ * device appears; then a Set (adding and removing stay O(1) for a user with many sockets).
  */
 export class ConnectionRegistry {
   private readonly byId = new Map<string, ClientSocket>();
-  private readonly byUser = new Map<string, ClientSocket | ClientSocket[]>();
+  private readonly byUser = new Map<string, ClientSocket | Set<ClientSocket>>();
 
   get size(): number {
     return this.byId.size;
@@ -25,7 +25,8 @@ export class ConnectionRegistry {
       this.byUser.set(userId, socket);
       return true;
     }
-    this.byUser.set(userId, Array.isArray(current) ? [...current, socket] : [current, socket]);
+    if (current instanceof Set) current.add(socket);
+    else this.byUser.set(userId, new Set([current, socket]));
     return false;
   }
 
@@ -33,18 +34,18 @@ export class ConnectionRegistry {
   remove(socket: ClientSocket, userId: string): boolean {
     this.byId.delete(socket.getUserData().id);
     const current = this.byUser.get(userId);
-    if (!Array.isArray(current)) {
+    if (!(current instanceof Set)) {
       if (current === socket) this.byUser.delete(userId);
       return current === socket;
     }
-    const rest = current.filter((s) => s !== socket);
-    this.byUser.set(userId, rest.length === 1 ? rest[0] : rest);
+    current.delete(socket);
+    if (current.size === 1) this.byUser.set(userId, current.values().next().value!);
     return false;
   }
 
   ofUser(userId: string): ClientSocket[] {
     const current = this.byUser.get(userId);
-    return current === undefined ? [] : Array.isArray(current) ? current : [current];
+    return current === undefined ? [] : current instanceof Set ? [...current] : [current];
   }
 
   all(): IterableIterator<ClientSocket> {

@@ -1,3 +1,6 @@
+/** What a confirmed entry holds instead of its own promise chain: one per user adds up at 50k sockets. */
+const CONFIRMED: Promise<void> = Promise.resolve();
+
 /**
  * Subscribes to a Redis channel when the first local user of it appears and unsubscribes
  * after the last one leaves (DESIGN.md: ref-counted per gateway). Counting is synchronous,
@@ -26,9 +29,18 @@ export class RefCountedSubscriptions {
       entry.count++;
       return entry.ready;
     }
-    const ready = this.subscribe(name).then(() => undefined);
+    const ready: Promise<void> = this.subscribe(name).then(
+      () => {
+        const current = this.entries.get(name);
+        if (current?.ready === ready) current.ready = CONFIRMED;
+      },
+      (err) => {
+        // Only this attempt's entry is forgotten, never a newer one of the same name.
+        if (this.entries.get(name)?.ready === ready) this.entries.delete(name);
+        throw err;
+      },
+    );
     this.entries.set(name, { count: 1, ready });
-    ready.catch(() => this.entries.get(name)?.ready === ready && this.entries.delete(name));
     return ready;
   }
 
