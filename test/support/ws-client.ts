@@ -1,6 +1,5 @@
 import WebSocket from 'ws';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 export type Frame = { type: string; ref?: string; ok?: boolean; data?: any; error?: { code: string; message: string; retryAfterMs?: number } };
 
 /**

@@ -12,10 +12,9 @@ import { StreamEntry } from '@chat/redis';
 import { MessageSendHandler, SendItem } from './handlers/message-send.handler';
 import { MessagingMetrics } from './messaging.metrics';
 import { OpContext, OpHandler } from './op-context';
-import { Outbox } from '@chat/streams';
-import { isTransientError } from '@chat/streams';
+import { isTransientError, Outbox } from '@chat/streams';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+/** Handlers by op; each validates its own `data` type, so the map holds them type-erased. */
 export type OpHandlers = Record<string, OpHandler<any>>;
 
 interface DecodedOp {
