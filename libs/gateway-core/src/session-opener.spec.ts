@@ -174,6 +174,9 @@ describe('SessionOpener', () => {
       await opened;
       expect(smembers).not.toHaveBeenCalled();
       expect(socket.sent).toEqual([]);
+      // Its reference went back at once: nothing else will release it (onClose already ran).
+      expect(userChannels.has(alice.id)).toBe(false);
+      expect(socket.data.userChannel).toBeUndefined();
     });
 
     it('stops when the socket closed while the room set was read', async () => {

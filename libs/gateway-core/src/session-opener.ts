@@ -30,9 +30,10 @@ export class SessionOpener {
     data.user = user;
     this.registry.add(socket, user.id);
     await this.userChannels.acquire(user.id);
-    // Only a confirmed acquire holds a reference for onClose to release.
+    // Only a confirmed acquire holds a reference; onClose releases it, or we do if the socket
+    // closed while we waited (onClose ran before there was anything to release).
+    if (data.closed) return this.userChannels.release(user.id);
     data.userChannel = true;
-    if (data.closed) return;
     const members = await this.redis.smembers(Keys.userRooms(user.id));
     if (data.closed) return;
     if (!members.includes(USER_ROOMS_LOADED)) {
