@@ -15,17 +15,15 @@
  *   npm run bench:connections
  *   BENCH_CONNECTIONS=5000 BENCH_SYSTEMS=ours npm run bench:connections
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { repoRoot } from './lib/bench-require';
-import { installExitHandlers, onCleanup, runCleanup, startWatchdog } from './lib/cleanup';
+import { onCleanup } from './lib/cleanup';
 import { num, SystemKey } from './lib/config';
 import { CloseTally, IdleSocket, newCloseTally, openMany, OpenReport, SourceAddresses } from './lib/idle-sockets';
 import { sleep } from './lib/net-util';
 import { ephemeralPortRange, hasCapability, openFdCount, openFilesLimit, rssKb } from './lib/proc-stats';
-import { formatTable, Row } from './lib/report';
+import { compareRow, formatTable, Row } from './lib/report';
+import { finish, log, reportHeader, resultsPath, runMain, startRun } from './lib/run';
 import { SettledRss, waitStableRss } from './lib/rss-settle';
 import { rssOf } from './lib/system';
 import { IdleTarget, idleStarters, PrepareReport } from './systems/idle-targets';
@@ -93,7 +91,6 @@ function loadConnConfig(): ConnConfig {
   };
 }
 
-const log = (msg: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 const mb = (kb: number | null | undefined) => (kb == null ? null : Math.round(kb / 102.4) / 10);
 const round2 = (v: number) => Math.round(v * 100) / 100;
 
@@ -313,22 +310,8 @@ async function runSystem(key: SystemKey, cfg: ConnConfig, addrs: SourceAddresses
 
 function buildRows(runs: Partial<Record<SystemKey, ConnRun>>): Row[] {
   const rows: Row[] = [];
-  const numOf = (v: unknown) => (typeof v === 'number' ? v : null);
   const add = (measure: string, pick: (r: ConnRun) => number | string | null, target = '', check?: (r: ConnRun) => boolean) => {
-    const b = runs.socketio ? pick(runs.socketio) : null;
-    const o = runs.ours ? pick(runs.ours) : null;
-    const c = runs.uws ? pick(runs.uws) : null;
-    const nb = numOf(b);
-    const no = numOf(o);
-    rows.push({
-      measure,
-      baseline: b,
-      ours: o,
-      ratio: nb && no != null ? round2(no / nb) : null,
-      ceiling: c,
-      target,
-      met: check && runs.ours ? check(runs.ours) : null,
-    });
+    rows.push(compareRow(runs, measure, pick, target, check));
   };
   add('RSS KB per idle connection', (r) => r.rssPerConnectionKb, `≤ ${TARGET_KB} KB`, (r) => r.rssPerConnectionKb != null && r.rssPerConnectionKb <= TARGET_KB);
   add('idle sockets measured (open at reading)', (r) => r.socketsAtMeasure, `${TARGET_SOCKETS.toLocaleString('en-US')} on one gateway`, (r) => r.socketsAtMeasure >= TARGET_SOCKETS);
@@ -350,11 +333,7 @@ function buildRows(runs: Partial<Record<SystemKey, ConnRun>>): Row[] {
 }
 
 async function main(): Promise<void> {
-  installExitHandlers();
-  const cfg = loadConnConfig();
-  startWatchdog(cfg.timeoutSeconds);
-  const started = new Date();
-  const t0 = performance.now();
+  const { cfg, started, t0 } = startRun(loadConnConfig);
   const self = openFilesLimit('self');
   const ports = ephemeralPortRange();
   const capRes = hasCapability(CAP_SYS_RESOURCE);
@@ -380,20 +359,11 @@ async function main(): Promise<void> {
   const addrs = new SourceAddresses(cfg.perAddress);
   const runs: Partial<Record<SystemKey, ConnRun>> = {};
   const failures: Record<string, string> = {};
-  const date = started.toISOString().slice(0, 10);
-  const out = cfg.out ?? join(repoRoot(), 'bench', 'results', `connections-${date}.json`);
-  mkdirSync(join(out, '..'), { recursive: true });
+  const out = resultsPath(cfg.out, 'connections', started);
   const write = (rows: Row[]) => {
     environment.sourceAddresses = [...addrs.used];
     const report = {
-      bench: 'connections',
-      startedAt: started.toISOString(),
-      durationSeconds: Math.round(performance.now() - t0) / 1000,
-      node: process.version,
-      platform: `${process.platform} ${process.arch}`,
-      cpuCount: cpus().length,
-      cpuModel: cpus()[0]?.model ?? null,
-      memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+      ...reportHeader('connections', started, t0),
       config: cfg,
       environment,
       systems: runs,
@@ -427,14 +397,7 @@ async function main(): Promise<void> {
   for (const r of Object.values(runs)) if (r?.open.stoppedBecause) log(`${r.label}: opening stopped early: ${r.open.stoppedBecause}`);
   log(`source addresses used: ${[...addrs.used].join(' ')}`);
   log(`wrote ${out}`);
-  await runCleanup();
-  const anyFailed = Object.keys(failures).length > 0;
-  if (anyFailed) log(`systems that failed: ${Object.keys(failures).join(', ')}`);
-  process.exit(anyFailed ? 1 : 0);
+  await finish(failures);
 }
 
-main().catch(async (err) => {
-  console.error(err);
-  await runCleanup(4000);
-  process.exit(1);
-});
+runMain(main);

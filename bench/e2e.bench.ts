@@ -15,15 +15,11 @@
  *   npm run bench:e2e
  *   BENCH_SYSTEMS=socketio,uws BENCH_SECONDS=5 npm run bench:e2e
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { repoRoot } from './lib/bench-require';
-import { installExitHandlers, runCleanup, startWatchdog } from './lib/cleanup';
+import { writeFileSync } from 'node:fs';
 import { BenchConfig, SystemKey, loadConfig } from './lib/config';
 import { DeliveryRouter, PhaseRecorder } from './lib/recorder';
 import { buildRows, formatTable, PhaseRun, SystemRun } from './lib/report';
+import { finish, log, reportHeader, resultsPath, runMain, startRun } from './lib/run';
 import { RunningSystem, snapshot, usageBetween } from './lib/system';
 import { drain, fixedRatePhase, maxThroughputPhase, settle } from './lib/workload';
 import { startSocketIo } from './systems/socketio';
@@ -35,8 +31,6 @@ const starters: Record<SystemKey, (cfg: BenchConfig, router: DeliveryRouter) => 
   ours: async (cfg, router) => (await import('./systems/ours.js')).startOurs(cfg, router),
   uws: startBareUws,
 };
-
-const log = (msg: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 
 async function runPhase(
   name: 'max' | 'rate',
@@ -101,11 +95,7 @@ async function runSystem(key: SystemKey, cfg: BenchConfig): Promise<SystemRun> {
 }
 
 async function main(): Promise<void> {
-  installExitHandlers();
-  const cfg = loadConfig();
-  startWatchdog(cfg.timeoutSeconds);
-  const started = new Date();
-  const t0 = performance.now();
+  const { cfg, started, t0 } = startRun(loadConfig);
   log(
     `e2e bench: ${cfg.systems.join(', ')}; ${cfg.clients} members, ${cfg.senders} senders, ${cfg.textBytes} B, ` +
       `window ${cfg.window}, ${cfg.seconds} s per phase, rate ${cfg.rate}/s, parse ${cfg.parse}`,
@@ -123,18 +113,9 @@ async function main(): Promise<void> {
 
   const rows = buildRows(runs);
   const table = formatTable(rows, runs.uws !== undefined);
-  const date = started.toISOString().slice(0, 10);
-  const out = cfg.out ?? join(repoRoot(), 'bench', 'results', `e2e-${date}.json`);
-  mkdirSync(join(out, '..'), { recursive: true });
+  const out = resultsPath(cfg.out, 'e2e', started);
   const report = {
-    bench: 'e2e',
-    startedAt: started.toISOString(),
-    durationSeconds: Math.round(performance.now() - t0) / 1000,
-    node: process.version,
-    platform: `${process.platform} ${process.arch}`,
-    cpuCount: cpus().length,
-    cpuModel: cpus()[0]?.model ?? null,
-    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    ...reportHeader('e2e', started, t0),
     config: cfg,
     systems: runs,
     failures,
@@ -143,16 +124,7 @@ async function main(): Promise<void> {
   writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
   console.log('\n' + table + '\n');
   log(`wrote ${out}`);
-  await runCleanup();
-  // A system that could not be set up or run (an exception) fails the run; lost messages or
-  // missed targets are results, reported in the table and the JSON, not failures.
-  const anyFailed = Object.keys(failures).length > 0;
-  if (anyFailed) log(`systems that failed: ${Object.keys(failures).join(', ')}`);
-  process.exit(anyFailed ? 1 : 0);
+  await finish(failures);
 }
 
-main().catch(async (err) => {
-  console.error(err);
-  await runCleanup(4000);
-  process.exit(1);
-});
+runMain(main);

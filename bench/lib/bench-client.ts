@@ -1,3 +1,6 @@
+import type { ParseMode } from './config';
+import type { DeliveryRouter } from './recorder';
+
 /** What the workload needs from one connected room member, whatever the system. */
 export type AckCallback = (ok: boolean, code?: string, retryAfterMs?: number) => void;
 
@@ -19,6 +22,31 @@ export interface ClientTrouble {
 
 export function newTrouble(): ClientTrouble {
   return { closes: 0, closeCodes: {}, errorEvents: {}, badFrames: 0 };
+}
+
+/** What the two clients (ws, socket.io) share: identity, room, trouble counts. */
+export abstract class RoomMember implements BenchClient {
+  readonly trouble: ClientTrouble = newTrouble();
+  roomId = '';
+  /** Set by close(): the closes that follow are not trouble. */
+  protected closing = false;
+
+  constructor(
+    readonly index: number,
+    protected readonly url: string,
+    protected readonly router: DeliveryRouter,
+    protected readonly parse: ParseMode,
+  ) {}
+
+  abstract send(g: number, text: string, clientMsgId: string, cb: AckCallback): void;
+  abstract close(): void;
+
+  /** Counts a close this client did not ask for, by code or reason. */
+  protected countClose(why: string | number): void {
+    if (this.closing) return;
+    this.trouble.closes++;
+    this.trouble.closeCodes[why] = (this.trouble.closeCodes[why] ?? 0) + 1;
+  }
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */

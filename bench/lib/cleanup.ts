@@ -107,3 +107,32 @@ export function startWatchdog(seconds: number): NodeJS.Timeout {
   t.unref();
   return t;
 }
+
+/**
+ * Starts something under a cleanup hook: `stop` is registered before `build` runs and undoes a
+ * partial start; if `build` throws, `onError` runs (e.g. to print logs), then `stop`, and the
+ * error is rethrown. The result's `stop` unregisters the hook and runs `stop`.
+ */
+export async function startGuarded<T extends { stop(): Promise<void> }>(
+  name: string,
+  stop: () => Promise<void>,
+  build: () => Promise<Omit<T, 'stop'>>,
+  onError?: () => void,
+): Promise<T> {
+  const unregister = onCleanup(name, stop);
+  try {
+    const started = await build();
+    return {
+      ...started,
+      stop: async () => {
+        unregister();
+        await stop();
+      },
+    } as T;
+  } catch (err) {
+    unregister();
+    onError?.();
+    await stop();
+    throw err;
+  }
+}

@@ -5,7 +5,7 @@
  * (concurrency, time, failures). Each socket keeps as little as possible on the client side.
  */
 import WebSocket from 'ws';
-import { benchRequire } from './bench-require';
+import { openSioSocket } from './sio-socket';
 
 export interface IdleSocket {
   isOpen(): boolean;
@@ -122,34 +122,14 @@ export function openIdleWs(url: string, localAddress: string, timeoutMs: number,
   });
 }
 
-/** The part of socket.io-client's Socket used here (no type import: see bench-require). */
-interface SioSocket {
-  connected: boolean;
-  on(event: string, fn: (...args: any[]) => void): this;
-  once(event: string, fn: (...args: any[]) => void): this;
-  timeout(ms: number): { emit(event: string, data: unknown, ack: (err: Error | null, res: any) => void): void };
-  disconnect(): this;
-}
-type IoFactory = (url: string, opts: Record<string, unknown>) => SioSocket;
-let ioFactory: IoFactory | null = null;
-
 /**
  * A socket.io-client socket over the websocket transport only; resolves on `connect` (the
  * server's auth middleware accepted the username). `localAddress` and `perMessageDeflate` reach
  * the `ws` socket through the engine.io options.
  */
 export function openIdleSio(url: string, localAddress: string, username: string, timeoutMs: number, closes: CloseTally): Promise<IdleSocket> {
-  ioFactory ??= (benchRequire('socket.io-client') as { io: IoFactory }).io;
   return new Promise((resolve, reject) => {
-    const socket = ioFactory!(url, {
-      transports: ['websocket'],
-      forceNew: true,
-      reconnection: false,
-      timeout: timeoutMs,
-      auth: { username },
-      perMessageDeflate: false,
-      localAddress,
-    });
+    const socket = openSioSocket(url, username, timeoutMs, { localAddress });
     let state: 'opening' | 'open' | 'closed' = 'opening';
     const timer = setTimeout(() => fail(new Error(`no connect within ${timeoutMs} ms`)), timeoutMs);
     const fail = (err: Error) => {

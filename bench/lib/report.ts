@@ -35,6 +35,33 @@ export interface Row {
 
 type Pick = (s: SystemRun) => number | string | null;
 
+/**
+ * One row of the side-by-side table from each system's run: `pick` reads the value, `check`
+ * (given ours and its value) whether ours meets the target.
+ */
+export function compareRow<R>(
+  runs: { socketio?: R; ours?: R; uws?: R },
+  measure: string,
+  pick: (run: R) => number | string | null,
+  target = '',
+  check?: (ours: R, value: number | string | null) => boolean,
+): Row {
+  const vb = runs.socketio ? pick(runs.socketio) : null;
+  const vo = runs.ours ? pick(runs.ours) : null;
+  const vc = runs.uws ? pick(runs.uws) : null;
+  const nb = typeof vb === 'number' ? vb : null;
+  const no = typeof vo === 'number' ? vo : null;
+  return {
+    measure,
+    baseline: vb,
+    ours: vo,
+    ratio: nb && no != null ? Math.round((no / nb) * 100) / 100 : null,
+    ceiling: vc,
+    target,
+    met: check && runs.ours ? check(runs.ours, vo) : null,
+  };
+}
+
 const ms = (v: number | null | undefined) => (v == null ? null : Math.round(v * 100) / 100);
 const lossDup = (p: PhaseRun) => `${p.drain.loss.lost} / ${p.result.duplicates}`;
 const mb = (kb: number | null) => (kb == null ? null : Math.round(kb / 102.4) / 10);
@@ -44,22 +71,8 @@ export function buildRows(runs: Record<string, SystemRun | undefined>): Row[] {
   const o = runs.ours;
   const c = runs.uws;
   const rows: Row[] = [];
-  const num = (v: number | string | null) => (typeof v === 'number' ? v : null);
   const add = (measure: string, pick: Pick, target = '', check?: (ours: number | string | null, run: SystemRun) => boolean) => {
-    const vb = b ? pick(b) : null;
-    const vo = o ? pick(o) : null;
-    const vc = c ? pick(c) : null;
-    const nb = num(vb);
-    const no = num(vo);
-    rows.push({
-      measure,
-      baseline: vb,
-      ours: vo,
-      ratio: nb && no != null ? Math.round((no / nb) * 100) / 100 : null,
-      ceiling: vc,
-      target,
-      met: check && o ? check(vo, o) : null,
-    });
+    rows.push(compareRow(runs, measure, pick, target, check && ((run, v) => check(v, run))));
   };
   const oursDeliveries = o?.max.result.deliveriesPerSecond ?? 0;
   add('max: deliveries/s (190 receivers)', (s) => Math.round(s.max.result.deliveriesPerSecond), '≥ 2× baseline, ≥ 70% of ceiling, durable', () => {

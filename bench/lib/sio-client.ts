@@ -2,65 +2,25 @@
  * A room member of the Socket.IO baseline: socket.io-client over the websocket transport only.
  * socket.io-client decodes every packet (JSON) itself, which is what any of its users pays.
  */
-import { AckCallback, BenchClient, ClientTrouble, newTrouble, withTimeout } from './bench-client';
-import { benchRequire } from './bench-require';
-import type { ParseMode } from './config';
+import { AckCallback, RoomMember, withTimeout } from './bench-client';
 import { gFromText } from './payload';
 import { scanParser } from './sio-scan-parser';
-import type { DeliveryRouter } from './recorder';
-
-/** The part of socket.io-client's Socket this bench uses (no type import: see bench-require). */
-interface SioSocket {
-  connected: boolean;
-  on(event: string, fn: (...args: any[]) => void): this;
-  once(event: string, fn: (...args: any[]) => void): this;
-  emit(event: string, ...args: any[]): this;
-  disconnect(): this;
-}
-type IoFactory = (url: string, opts: Record<string, unknown>) => SioSocket;
-
-let ioFactory: IoFactory | null = null;
-function io(): IoFactory {
-  ioFactory ??= (benchRequire('socket.io-client') as { io: IoFactory }).io;
-  return ioFactory;
-}
+import { openSioSocket, SioSocket } from './sio-socket';
 
 let scan: unknown = null;
 const sharedScanParser = () => (scan ??= scanParser());
 
-export class SioBenchClient implements BenchClient {
-  readonly trouble: ClientTrouble = newTrouble();
-  roomId = '';
+export class SioBenchClient extends RoomMember {
   private socket: SioSocket | null = null;
-  private closing = false;
-
-  constructor(
-    readonly index: number,
-    private readonly url: string,
-    private readonly router: DeliveryRouter,
-    private readonly parse: ParseMode,
-  ) {}
 
   connect(username: string, timeoutMs: number): Promise<void> {
-    const socket = io()(this.url, {
-      transports: ['websocket'],
-      forceNew: true,
-      reconnection: false,
-      timeout: timeoutMs,
-      auth: { username },
-      perMessageDeflate: false,
-      ...(this.parse === 'scan' ? { parser: sharedScanParser() } : {}),
-    });
+    const socket = openSioSocket(this.url, username, timeoutMs, this.parse === 'scan' ? { parser: sharedScanParser() } : {});
     this.socket = socket;
     socket.on('message.created', (msg: { text?: string; seq?: number }) => {
       const g = gFromText(msg?.text);
       if (g >= 0) this.router.deliver(this.index, g, -1);
     });
-    socket.on('disconnect', (reason: string) => {
-      if (this.closing) return;
-      this.trouble.closes++;
-      this.trouble.closeCodes[reason] = (this.trouble.closeCodes[reason] ?? 0) + 1;
-    });
+    socket.on('disconnect', (reason: string) => this.countClose(reason));
     return withTimeout(
       new Promise<void>((resolve, reject) => {
         socket.once('connect', () => resolve());
@@ -80,13 +40,13 @@ export class SioBenchClient implements BenchClient {
     );
   }
 
-  send(_g: number, text: string, clientMsgId: string, cb: AckCallback): void {
+  override send(_g: number, text: string, clientMsgId: string, cb: AckCallback): void {
     this.socket!.emit('message.send', { roomId: this.roomId, text, clientMsgId }, (res: { ok?: boolean; error?: { code?: string } }) =>
       cb(res?.ok === true, res?.error?.code),
     );
   }
 
-  close(): void {
+  override close(): void {
     this.closing = true;
     this.socket?.disconnect();
   }

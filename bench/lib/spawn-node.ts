@@ -1,6 +1,8 @@
 /** Starts a compiled bench script as a child Node process and waits for its "READY <port>" line. */
 import { spawn, ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { freePort } from '@chat/devstack';
 import { trackChild } from './cleanup';
 import { sleep } from './net-util';
 
@@ -54,4 +56,11 @@ export async function spawnNodeScript(
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },
   };
+}
+
+/** Starts bench/<file> (compiled, next to lib/) on a free port, PORT=<port> plus `env`. */
+export async function spawnBenchServer(name: string, file: string, env: Record<string, string> = {}): Promise<{ child: NodeChild; port: number }> {
+  const port = await freePort();
+  const child = await spawnNodeScript(name, join(__dirname, '..', file), { PORT: String(port), ...env });
+  return { child, port };
 }

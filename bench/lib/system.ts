@@ -30,6 +30,24 @@ export function countFailures(lists: readonly string[][]): Record<string, number
   return out;
 }
 
+/** The setup report once the clients are connected: RSS per connection over the servers. */
+export function setupReport(
+  t0: number,
+  procs: ServerProc[],
+  before: Record<string, number | null>,
+  connected: Record<string, number | null>,
+  sockets: number,
+  connectFailures: Record<string, number>,
+): SetupReport {
+  return {
+    seconds: Math.round(performance.now() - t0) / 1000,
+    rssPerConnectionKb: rssPerConnection(procs, before, connected, sockets),
+    serverRssBeforeKb: before,
+    serverRssConnectedKb: connected,
+    connectFailures,
+  };
+}
+
 export interface RunningSystem {
   key: SystemKey;
   label: string;

@@ -4,10 +4,8 @@
  * replies are matched by `ref`.
  */
 import WebSocket from 'ws';
-import { AckCallback, BenchClient, ClientTrouble, newTrouble } from './bench-client';
-import type { ParseMode } from './config';
+import { AckCallback, mapLimit, RoomMember } from './bench-client';
 import { gFromBuffer, gFromText, uintAt } from './payload';
-import type { DeliveryRouter } from './recorder';
 
 const CREATED = Buffer.from('"type":"message.created"');
 const SEQ = Buffer.from('"seq":');
@@ -20,23 +18,13 @@ interface Frame {
   error?: { code?: string; message?: string; retryAfterMs?: number };
 }
 
-export class WsBenchClient implements BenchClient {
-  readonly trouble: ClientTrouble = newTrouble();
-  roomId = '';
+export class WsBenchClient extends RoomMember {
   hello: any = null;
   /** Why earlier connection attempts failed (the last one succeeded unless connect threw). */
   readonly connectFailures: string[] = [];
   private ws: WebSocket | null = null;
   private readonly pending = new Map<string, (f: Frame) => void>();
   private refSeq = 0;
-  private closing = false;
-
-  constructor(
-    readonly index: number,
-    private readonly url: string,
-    private readonly router: DeliveryRouter,
-    private readonly parse: ParseMode,
-  ) {}
 
   /** Opens the socket and resolves with the `hello` data; up to `attempts` tries, failures kept. */
   async connect(timeoutMs: number, attempts = 1): Promise<any> {
@@ -77,10 +65,7 @@ export class WsBenchClient implements BenchClient {
       ws.on('close', (code, reason) => {
         if (!settled) return fail(new Error(`client ${this.index}: closed ${code} ${reason.toString()} before hello`));
         if (this.ws !== ws) return;
-        if (!this.closing) {
-          this.trouble.closes++;
-          this.trouble.closeCodes[code] = (this.trouble.closeCodes[code] ?? 0) + 1;
-        }
+        this.countClose(code);
         for (const cb of this.pending.values()) cb({ type: 'reply', ok: false, error: { code: 'CLOSED' } });
         this.pending.clear();
       });
@@ -146,7 +131,7 @@ export class WsBenchClient implements BenchClient {
     });
   }
 
-  send(g: number, text: string, clientMsgId: string, cb: AckCallback): void {
+  override send(g: number, text: string, clientMsgId: string, cb: AckCallback): void {
     const ref = `m${g}`;
     this.pending.set(ref, (f) => cb(f.ok === true, f.error?.code, f.error?.retryAfterMs));
     this.ws!.send(JSON.stringify({ type: 'message.send', ref, data: { roomId: this.roomId, text, clientMsgId } }));
@@ -156,7 +141,7 @@ export class WsBenchClient implements BenchClient {
     if (this.ws?.readyState === WebSocket.OPEN) this.ws.send('{"type":"ping"}');
   }
 
-  close(): void {
+  override close(): void {
     this.closing = true;
     this.ws?.terminate();
   }
@@ -166,4 +151,13 @@ export async function okData(p: Promise<Frame>, what: string): Promise<any> {
   const f = await p;
   if (!f.ok) throw new Error(`${what} failed: ${JSON.stringify(f.error)}`);
   return f.data;
+}
+
+/** Client 0 creates the bench room, then every client joins it (20 at a time). */
+export async function joinBenchRoom(clients: WsBenchClient[]): Promise<void> {
+  const room = (await okData(clients[0].request('room.create', { name: 'bench' }), 'room.create')).room;
+  await mapLimit(clients, 20, async (c) => {
+    await okData(c.request('room.join', { roomId: room.id }), `room.join (client ${c.index})`);
+    c.roomId = room.id;
+  });
 }

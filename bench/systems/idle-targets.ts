@@ -5,13 +5,12 @@
  *    PostgreSQL database; sockets authenticate with `?token=` guest tokens and wait for `hello`;
  *  - uws: one bare `uws-server.ts` process.
  */
-import { join } from 'node:path';
-import { freePort, startRedisServer, startStack, RedisServerHandle } from '@chat/devstack';
-import { onCleanup, trackPid } from '../lib/cleanup';
+import { startRedisServer } from '@chat/devstack';
+import { startGuarded } from '../lib/cleanup';
 import type { SystemKey } from '../lib/config';
 import { CloseTally, IdleSocket, openIdleSio, openIdleWs, reasonOf } from '../lib/idle-sockets';
-import { createTempDatabase, TempDatabase } from '../lib/pg-database';
-import { spawnNodeScript, NodeChild } from '../lib/spawn-node';
+import { guestToken, OursStack } from '../lib/ours-stack';
+import { spawnBenchServer, NodeChild } from '../lib/spawn-node';
 import type { ServerProc } from '../lib/system';
 
 export interface IdleTargetOptions {
@@ -59,11 +58,10 @@ export async function startIdleSocketIo(opts: IdleTargetOptions): Promise<IdleTa
     await server?.stop();
     await redis.stop();
   };
-  const unregister = onCleanup('socket.io server', stop);
-  try {
-    const port = await freePort();
-    server = await spawnNodeScript('sio-0', join(__dirname, '..', 'socketio-server.js'), { PORT: String(port), REDIS_URL: redis.url, SERVER_ID: 'sio-0' });
-    const url = `http://127.0.0.1:${port}`;
+  return startGuarded<IdleTarget>('socket.io server', stop, async () => {
+    const spawned = await spawnBenchServer('sio-0', 'socketio-server.js', { REDIS_URL: redis.url, SERVER_ID: 'sio-0' });
+    server = spawned.child;
+    const url = `http://127.0.0.1:${spawned.port}`;
     return {
       key: 'socketio',
       label: 'socket.io+adapter',
@@ -76,16 +74,8 @@ export async function startIdleSocketIo(opts: IdleTargetOptions): Promise<IdleTa
       prepare: async (n) => distinct(n),
       open: (i, addr, closes) => openIdleSio(url, addr, `s${i}`, opts.connectTimeoutMs, closes),
       serverView: async () => ({}),
-      stop: async () => {
-        unregister();
-        await stop();
-      },
     };
-  } catch (err) {
-    unregister();
-    await stop();
-    throw err;
-  }
+  });
 }
 
 export async function startIdleUws(opts: IdleTargetOptions): Promise<IdleTarget> {
@@ -93,10 +83,9 @@ export async function startIdleUws(opts: IdleTargetOptions): Promise<IdleTarget>
   const stop = async () => {
     await server?.stop();
   };
-  const unregister = onCleanup('bare uWS server', stop);
-  try {
-    const port = await freePort();
-    server = await spawnNodeScript('uws', join(__dirname, '..', 'uws-server.js'), { PORT: String(port) });
+  return startGuarded<IdleTarget>('bare uWS server', stop, async () => {
+    const spawned = await spawnBenchServer('uws', 'uws-server.js');
+    server = spawned.child;
     return {
       key: 'uws',
       label: 'bare uWS',
@@ -104,50 +93,10 @@ export async function startIdleUws(opts: IdleTargetOptions): Promise<IdleTarget>
       server: { name: 'uws', role: 'server', pid: server.pid },
       backends: [],
       prepare: async (n) => distinct(n),
-      open: (i, addr, closes) => openIdleWs(`ws://127.0.0.1:${port}/ws?token=u${i}`, addr, opts.connectTimeoutMs, closes),
+      open: (i, addr, closes) => openIdleWs(`ws://127.0.0.1:${spawned.port}/ws?token=u${i}`, addr, opts.connectTimeoutMs, closes),
       serverView: async () => ({}),
-      stop: async () => {
-        unregister();
-        await stop();
-      },
     };
-  } catch (err) {
-    unregister();
-    await stop();
-    throw err;
-  }
-}
-
-/** The limits are not what this bench measures (as in systems/ours.ts): nothing here comes near them, but a burst of hellos should not meet one either. */
-const NO_RATE_LIMITS: Record<string, string> = {
-  RATE_CONN_FRAMES_PER_SEC: '1000000000',
-  RATE_CONN_FRAMES_BURST: '1000000000',
-  RATE_CONN_SENDS_PER_SEC: '1000000000',
-  RATE_CONN_SENDS_BURST: '1000000000',
-  RATE_USER_FRAMES: '1000000000',
-  RATE_USER_SENDS: '1000000000',
-};
-
-/** Extra env for the stack's processes: BENCH_OURS_ENV="K=V,K2=V2" (wins over the above). */
-function extraEnv(): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of (process.env.BENCH_OURS_ENV ?? '').split(',')) {
-    const eq = pair.indexOf('=');
-    if (eq > 0) out[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
-  }
-  return out;
-}
-
-async function guestToken(apiBase: string, username: string): Promise<string> {
-  const res = await fetch(`${apiBase}/auth/guest`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username }),
-    signal: AbortSignal.timeout(10_000),
   });
-  const body = (await res.json().catch(() => null)) as { token?: string } | null;
-  if (!res.ok || !body?.token) throw new Error(`POST /auth/guest: ${res.status}`);
-  return body.token;
 }
 
 /** Reads a few prom-client default metrics (process-wide) from the gateway's /metrics. */
@@ -175,115 +124,81 @@ async function gatewayView(httpBase: string): Promise<Record<string, number | st
 }
 
 export async function startIdleOurs(opts: IdleTargetOptions): Promise<IdleTarget> {
-  let redis: RedisServerHandle | null = null;
-  let db: TempDatabase | null = null;
-  let stack: Awaited<ReturnType<typeof startStack>> | null = null;
-  const untrack: (() => void)[] = [];
-  const stop = async () => {
-    if (stack) {
-      try {
-        await stack.stop();
-      } finally {
-        for (const p of stack.processes) {
-          try {
-            p.kill('SIGKILL');
-          } catch {
-            /* gone */
-          }
-        }
-        untrack.forEach((u) => u());
-      }
-    }
-    await redis?.stop();
-    await db?.drop();
+  const ours = new OursStack();
+  const stop = () => ours.stop();
+  const printLogs = () => {
+    for (const p of ours.stack?.processes ?? []) opts.log(`ours: ${p.name} (pid ${p.pid}) log tail:\n${p.logs().slice(-3000)}`);
   };
-  const unregister = onCleanup('ours stack', stop);
-  try {
-    redis = await startRedisServer();
-    db = await createTempDatabase(opts.databaseAdminUrl);
-    stack = await startStack({
-      redisUrl: redis.url,
-      databaseUrl: db.url,
-      gateways: 1,
-      messages: 1,
-      presence: 1,
-      env: { LOG_LEVEL: 'warn', ...NO_RATE_LIMITS, ...extraEnv() },
-    });
-    for (const p of stack.processes) untrack.push(trackPid(p.pid));
-    const gateway = stack.processes.find((p) => /^gateway/.test(p.name));
-    if (!gateway || stack.gatewayUrls.length !== 1) throw new Error(`expected one gateway, got: ${stack.processes.map((p) => p.name).join(', ')}`);
-    const gatewayUrl = stack.gatewayUrls[0];
-    const apiRoot = stack.apiUrl.replace(/\/+$/, '');
-    const apiBase = apiRoot.endsWith('/api') ? apiRoot : `${apiRoot}/api`;
-    const httpBase = `http://127.0.0.1:${gateway.port}`;
-    let tokens: string[] = [];
-    const s = stack;
-    return {
-      key: 'ours',
-      label: 'ours',
-      notes: [
-        `stack: ${stack.processes.map((p) => p.name).join(', ')}, private redis-server, PostgreSQL database ${db.name}; measured: ${gateway.name} (${gatewayUrl})`,
-        'clients: ws, perMessageDeflate false, ?token=<guest JWT>, each waits for hello (user channel subscribed, session synced); rate limits raised (RATE_* = 1e9)',
-      ],
-      server: { name: gateway.name, role: 'server', pid: gateway.pid },
-      backends: [
-        ...stack.processes.filter((p) => p !== gateway).map((p) => ({ name: p.name, role: 'backend' as const, pid: p.pid })),
-        { name: 'redis', role: 'backend', pid: redis.pid },
-      ],
-      prepare: async (n, runDeadline) => {
-        const t0 = Date.now();
-        const want = opts.users === 'distinct' ? n : Math.max(1, Math.min(n, opts.users));
-        const deadline = Math.min(t0 + opts.tokenSeconds * 1000, runDeadline);
-        const got: string[] = [];
-        const failures: Record<string, number> = {};
-        let failed = 0;
-        let next = 0;
-        let lastLog = t0;
-        const worker = async () => {
-          while (next < want && Date.now() < deadline && failed < 100) {
-            const i = next++;
-            try {
-              got.push(await guestToken(apiBase, `c${i}`));
-            } catch (err) {
-              const why = reasonOf(err);
-              failures[why] = (failures[why] ?? 0) + 1;
-              failed++;
+  return startGuarded<IdleTarget>(
+    'ours stack',
+    stop,
+    async () => {
+      const stack = await ours.start(opts.databaseAdminUrl, { gateways: 1, messages: 1, presence: 1 });
+      const redis = ours.redis!;
+      const db = ours.db!;
+      const gateway = stack.processes.find((p) => /^gateway/.test(p.name));
+      if (!gateway || stack.gatewayUrls.length !== 1) throw new Error(`expected one gateway, got: ${stack.processes.map((p) => p.name).join(', ')}`);
+      const gatewayUrl = stack.gatewayUrls[0];
+      const apiBase = ours.apiBase();
+      const httpBase = `http://127.0.0.1:${gateway.port}`;
+      let tokens: string[] = [];
+      return {
+        key: 'ours',
+        label: 'ours',
+        notes: [
+          `stack: ${stack.processes.map((p) => p.name).join(', ')}, private redis-server, PostgreSQL database ${db.name}; measured: ${gateway.name} (${gatewayUrl})`,
+          'clients: ws, perMessageDeflate false, ?token=<guest JWT>, each waits for hello (user channel subscribed, session synced); rate limits raised (RATE_* = 1e9)',
+        ],
+        server: { name: gateway.name, role: 'server', pid: gateway.pid },
+        backends: [
+          ...stack.processes.filter((p) => p !== gateway).map((p) => ({ name: p.name, role: 'backend' as const, pid: p.pid })),
+          { name: 'redis', role: 'backend', pid: redis.pid },
+        ],
+        prepare: async (n, runDeadline) => {
+          const t0 = Date.now();
+          const want = opts.users === 'distinct' ? n : Math.max(1, Math.min(n, opts.users));
+          const deadline = Math.min(t0 + opts.tokenSeconds * 1000, runDeadline);
+          const got: string[] = [];
+          const failures: Record<string, number> = {};
+          let failed = 0;
+          let next = 0;
+          let lastLog = t0;
+          const worker = async () => {
+            while (next < want && Date.now() < deadline && failed < 100) {
+              const i = next++;
+              try {
+                got.push(await guestToken(apiBase, `c${i}`, true));
+              } catch (err) {
+                const why = reasonOf(err);
+                failures[why] = (failures[why] ?? 0) + 1;
+                failed++;
+              }
+              if (Date.now() - lastLog >= 5000) {
+                lastLog = Date.now();
+                opts.log(`ours: ${got.length}/${want} guest tokens`);
+              }
             }
-            if (Date.now() - lastLog >= 5000) {
-              lastLog = Date.now();
-              opts.log(`ours: ${got.length}/${want} guest tokens`);
-            }
+          };
+          await Promise.all(Array.from({ length: Math.min(opts.tokenConcurrency, want) }, worker));
+          if (got.length === 0) throw new Error(`no guest token: ${JSON.stringify(failures)}`);
+          tokens = got;
+          const seconds = (Date.now() - t0) / 1000;
+          const notes: string[] = [];
+          if (got.length < n) {
+            const why = opts.users !== 'distinct' ? `BENCH_USERS=${opts.users}` : got.length < want ? `guest creation stopped after ${Math.round(seconds)} s (${failed} failures; budget BENCH_TOKEN_SECONDS=${opts.tokenSeconds} or the run's deadline)` : '';
+            notes.push(`${n} sockets share ${got.length} guest user${got.length === 1 ? '' : 's'} round-robin (${why}): the gateway holds fewer user channels than with one user per socket`);
+          } else {
+            notes.push(`one guest user per socket: ${got.length} tokens from POST /api/auth/guest (${opts.tokenConcurrency} at a time, ${Math.round(got.length / Math.max(seconds, 0.001))}/s)`);
           }
-        };
-        await Promise.all(Array.from({ length: Math.min(opts.tokenConcurrency, want) }, worker));
-        if (got.length === 0) throw new Error(`no guest token: ${JSON.stringify(failures)}`);
-        tokens = got;
-        const seconds = (Date.now() - t0) / 1000;
-        const notes: string[] = [];
-        if (got.length < n) {
-          const why = opts.users !== 'distinct' ? `BENCH_USERS=${opts.users}` : got.length < want ? `guest creation stopped after ${Math.round(seconds)} s (${failed} failures; budget BENCH_TOKEN_SECONDS=${opts.tokenSeconds} or the run's deadline)` : '';
-          notes.push(`${n} sockets share ${got.length} guest user${got.length === 1 ? '' : 's'} round-robin (${why}): the gateway holds fewer user channels than with one user per socket`);
-        } else {
-          notes.push(`one guest user per socket: ${got.length} tokens from POST /api/auth/guest (${opts.tokenConcurrency} at a time, ${Math.round(got.length / Math.max(seconds, 0.001))}/s)`);
-        }
-        return { seconds, distinctUsers: got.length, failures, notes };
-      },
-      open: (i, addr, closes) => openIdleWs(`${gatewayUrl}?token=${encodeURIComponent(tokens[i % tokens.length])}`, addr, opts.connectTimeoutMs, closes),
-      serverView: () => gatewayView(httpBase),
-      logs: () => Object.fromEntries(s.processes.map((p) => [p.name, p.logs().slice(-3000)])),
-      stop: async () => {
-        unregister();
-        await stop();
-      },
-    };
-  } catch (err) {
-    unregister();
-    if (stack) {
-      for (const p of stack.processes) opts.log(`ours: ${p.name} (pid ${p.pid}) log tail:\n${p.logs().slice(-3000)}`);
-    }
-    await stop();
-    throw err;
-  }
+          return { seconds, distinctUsers: got.length, failures, notes };
+        },
+        open: (i, addr, closes) => openIdleWs(`${gatewayUrl}?token=${encodeURIComponent(tokens[i % tokens.length])}`, addr, opts.connectTimeoutMs, closes),
+        serverView: () => gatewayView(httpBase),
+        logs: () => Object.fromEntries(stack.processes.map((p) => [p.name, p.logs().slice(-3000)])),
+      };
+    },
+    printLogs,
+  );
 }
 
 export const idleStarters: Record<SystemKey, (opts: IdleTargetOptions) => Promise<IdleTarget>> = {

@@ -1,15 +1,14 @@
 /** (b) Baseline: Socket.IO 4 + @socket.io/redis-streams-adapter on two server processes. */
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { mapLimit } from '../lib/bench-client';
-import { onCleanup } from '../lib/cleanup';
+import { startGuarded } from '../lib/cleanup';
 import type { BenchConfig } from '../lib/config';
-import { freePort, startRedisServer } from '@chat/devstack';
+import { startRedisServer } from '@chat/devstack';
 import type { DeliveryRouter } from '../lib/recorder';
 
 import { SioBenchClient } from '../lib/sio-client';
-import { spawnNodeScript, NodeChild } from '../lib/spawn-node';
-import { RunningSystem, ServerProc, rssOf, rssPerConnection } from '../lib/system';
+import { spawnBenchServer, NodeChild } from '../lib/spawn-node';
+import { RunningSystem, ServerProc, rssOf, setupReport } from '../lib/system';
 
 const SERVERS = 2;
 
@@ -23,14 +22,12 @@ export async function startSocketIo(cfg: BenchConfig, router: DeliveryRouter): P
     await Promise.all(servers.map((s) => s.stop()));
     await redis.stop();
   };
-  const unregister = onCleanup('socket.io system', stop);
-  try {
-    const script = join(__dirname, '..', 'socketio-server.js');
+  return startGuarded<RunningSystem>('socket.io system', stop, async () => {
     const ports: number[] = [];
     for (let i = 0; i < SERVERS; i++) {
-      const port = await freePort();
+      const { child, port } = await spawnBenchServer(`sio-${i}`, 'socketio-server.js', { REDIS_URL: redis.url, SERVER_ID: `sio-${i}` });
       ports.push(port);
-      servers.push(await spawnNodeScript(`sio-${i}`, script, { PORT: String(port), REDIS_URL: redis.url, SERVER_ID: `sio-${i}` }));
+      servers.push(child);
     }
     const procs: ServerProc[] = [
       ...servers.map((s) => ({ name: s.name, role: 'server' as const, pid: s.pid })),
@@ -54,22 +51,8 @@ export async function startSocketIo(cfg: BenchConfig, router: DeliveryRouter): P
       label: 'socket.io+adapter',
       clients,
       procs,
-      setup: {
-        seconds: Math.round(performance.now() - t0) / 1000,
-        rssPerConnectionKb: rssPerConnection(procs, before, connected, cfg.clients),
-        serverRssBeforeKb: before,
-        serverRssConnectedKb: connected,
-        connectFailures: {},
-      },
+      setup: setupReport(t0, procs, before, connected, cfg.clients, {}),
       notes: ['socket.io 4.8 + @socket.io/redis-streams-adapter 0.3 (defaults), websocket transport only, ack after io.to(room).emit, no durability'],
-      stop: async () => {
-        unregister();
-        await stop();
-      },
     };
-  } catch (err) {
-    unregister();
-    await stop();
-    throw err;
-  }
+  });
 }
