@@ -283,13 +283,17 @@ describe('chat domain', () => {
     it('bans: the user is removed and cannot rejoin, be invited, or send until unbanned', async () => {
       const { owner, mod, member, roomId } = await moderatedRoom();
       const left = owner.client.next(event('room.member_left', roomId));
+      const banned = owner.client.next(event('room.ban_updated', roomId));
       await mod.client.call('room.ban', { roomId, userId: member.user.id, reason: 'spam' });
       expect((await left).data).toMatchObject({ userId: member.user.id, reason: 'banned' });
+      expect((await banned).data).toEqual({ roomId, userId: member.user.id, banned: true, by: mod.user.id });
       expect(code(await member.client.request('room.join', { roomId }))).toBe('FORBIDDEN');
       expect(code(await owner.client.request('room.invite', { roomId, userId: member.user.id }))).toBe('FORBIDDEN');
       expect(code(await member.client.request('message.send', { roomId, text: 'x', clientMsgId: 'b' }))).toBe('FORBIDDEN');
       expect(code(await member.client.request('room.unban', { roomId, userId: member.user.id }))).toBe('FORBIDDEN');
+      const unbanned = owner.client.next(event('room.ban_updated', roomId));
       await mod.client.call('room.unban', { roomId, userId: member.user.id });
+      expect((await unbanned).data).toEqual({ roomId, userId: member.user.id, banned: false, by: mod.user.id });
       await member.client.call('room.join', { roomId });
       expect(code(await mod.client.request('room.unban', { roomId, userId: member.user.id }))).toBe('NOT_FOUND');
     });

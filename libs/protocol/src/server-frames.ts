@@ -16,6 +16,7 @@ export const ServerEvent = {
   MEMBER_LEFT: 'room.member_left',
   MEMBER_MUTED: 'room.member_muted',
   MEMBER_UPDATED: 'room.member_updated',
+  BAN_UPDATED: 'room.ban_updated',
   DM_OPENED: 'dm.opened',
   REACTION_UPDATED: 'reaction.updated',
   READ_UPDATED: 'read.updated',
