@@ -10,9 +10,8 @@ import { createUwsServer } from './uws-server';
  * the transport-free Gateway, and the uWS server around it. Returns the bound port.
  */
 export async function startGateway(config: Config, logger: Logger) {
-  const commands = createRedis(config.redis.url, `${config.gateway.id}:commands`, { enableAutoPipelining: true });
-  const subscriber = createRedis(config.redis.url, `${config.gateway.id}:pubsub`);
-  for (const c of [commands, subscriber]) c.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
+  const commands = createRedis(config.redis.url, `${config.gateway.id}:commands`, { enableAutoPipelining: true }, logger);
+  const subscriber = createRedis(config.redis.url, `${config.gateway.id}:pubsub`, {}, logger);
 
   let server: ReturnType<typeof createUwsServer> | undefined;
   const gateway = new Gateway(

@@ -1,5 +1,3 @@
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { Config } from '@chat/config';
 import { Logger, Readiness } from '@chat/observability';
@@ -32,14 +30,14 @@ import { MemberList } from './member-list';
 import { MembershipCache } from './membership-cache';
 import { MessagingMetrics } from './messaging.metrics';
 import { RedisPresenceReader } from './presence-reader';
-import { ShardOwnership, StreamWorkers } from '@chat/streams';
+import { ShardOwnership, StreamWorkers, instanceId } from '@chat/streams';
 
 /**
  * The messages service: owns shards, consumes their streams, applies ops to PostgreSQL and
  * publishes the results. This is the composition root; the Nest app only starts and stops it.
  */
 export class MessagesService {
-  readonly instanceId = `msg-${hostname().slice(0, 24)}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  readonly instanceId = instanceId('msg');
   private readonly control: Redis;
   private readonly ownership: ShardOwnership;
   private readonly workers: StreamWorkers;
@@ -51,9 +49,8 @@ export class MessagesService {
     private readonly logger: Logger,
   ) {
     const metrics = MessagingMetrics.get();
-    this.control = createRedis(config.redis.url, `${this.instanceId}:control`);
+    this.control = createRedis(config.redis.url, `${this.instanceId}:control`, {}, logger);
     this.workers = new StreamWorkers(config.redis.url, this.instanceId, { batchSize: config.messages.batchSize, blockMs: 1000 }, metrics, logger);
-    this.control.on('error', (err) => logger.warn({ err: err.message }, 'redis control connection error'));
 
     const rooms = new RoomRepository(db);
     const messages = new MessageRepository(db);

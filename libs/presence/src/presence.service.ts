@@ -1,10 +1,8 @@
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { Config } from '@chat/config';
 import { Logger, Readiness } from '@chat/observability';
 import { createRedis, Groups, Keys, ShardLease } from '@chat/redis';
-import { OwnedShard, ShardOwnership, StreamWorkers } from '@chat/streams';
+import { OwnedShard, ShardOwnership, StreamWorkers, instanceId } from '@chat/streams';
 import { PresenceMetrics } from './presence.metrics';
 import { PresenceProcessor } from './presence.processor';
 import { definePresenceScripts } from './presence.scripts';
@@ -25,7 +23,7 @@ const SHARD = 0;
  * `presence:in` and runs the sweeps, the others stand by and take over when its lease ends.
  */
 export class PresenceService {
-  readonly instanceId = `presence-${hostname().slice(0, 24)}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  readonly instanceId = instanceId('presence');
   /** Lease ticks, and the processor's and sweeps' commands (none of them blocks). */
   private readonly control: Redis;
   private readonly ownership: ShardOwnership;
@@ -39,9 +37,8 @@ export class PresenceService {
     private readonly logger: Logger,
   ) {
     const metrics = PresenceMetrics.get();
-    this.control = createRedis(config.redis.url, `${this.instanceId}:control`);
+    this.control = createRedis(config.redis.url, `${this.instanceId}:control`, {}, logger);
     this.workers = new StreamWorkers(config.redis.url, this.instanceId, { batchSize: config.messages.batchSize, blockMs: 1000 }, metrics, logger);
-    this.control.on('error', (err) => logger.warn({ err: err.message }, 'redis control connection error'));
     definePresenceScripts(this.control);
 
     const store = new PresenceStore(config.presence);

@@ -28,8 +28,7 @@ export class StreamWorkers {
 
   /** Runs a worker until the returned handle's stop(), which also closes its connection. */
   start({ shard, stream, group, handler }: StreamWorkerSpec): OwnedShard {
-    const redis = createRedis(this.redisUrl, `${this.instanceId}:${stream}`);
-    redis.on('error', (err) => this.logger.warn({ err: err.message, stream }, 'redis stream connection error'));
+    const redis = createRedis(this.redisUrl, `${this.instanceId}:${stream}`, {}, this.logger);
     this.connections.add(redis);
     const consumer = new StreamConsumer(redis, stream, group, this.instanceId);
     const worker = new ShardWorker(shard, redis, consumer, handler, this.options, this.metrics, this.logger);
