@@ -4,7 +4,7 @@ import {
   Envelope,
   envelopeFromFields,
   ErrorCode,
-  InternalOpData,
+  decodeInternalOp,
   parseClientFrame,
 } from '@chat/protocol';
 import { Logger } from '@chat/observability';
@@ -69,11 +69,8 @@ export class BatchProcessor {
       return undefined;
     }
     const ctx: OpContext = { env, user: { id: env.u, username: env.n }, out, entryKey: `${stream}#${entry.id}`, redelivered };
-    const internal = this.decodeInternal(env.f);
-    if (internal) {
-      ctx.ref = undefined;
-      return internal.ok ? { ctx, type: internal.type, data: internal.data } : undefined;
-    }
+    const internal = decodeInternalOp(env.f);
+    if (internal) return internal.valid ? { ctx, type: internal.type, data: internal.data } : undefined;
     const parsed = parseClientFrame(env.f);
     if (!parsed.ok) {
       out.replyError(env, parsed.ref, parsed.error);
@@ -82,24 +79,6 @@ export class BatchProcessor {
     const frame: ClientFrame = parsed.frame;
     ctx.ref = frame.ref;
     return { ctx, type: frame.type, data: frame.data };
-  }
-
-  /**
-   * Internal ops are told apart by their parsed `type` (the gateway never forwards a client
-   * frame whose type starts with `$`), never by the raw text, which a client controls.
-   * Undefined: not internal (or not JSON: the client-frame parser answers that).
-   */
-  private decodeInternal(raw: string): { ok: boolean; type: string; data?: unknown } | undefined {
-    let frame: { type?: unknown; data?: unknown };
-    try {
-      frame = JSON.parse(raw) as typeof frame;
-    } catch {
-      return undefined;
-    }
-    if (typeof frame?.type !== 'string' || !frame.type.startsWith('$')) return undefined;
-    const schema = InternalOpData[frame.type as keyof typeof InternalOpData];
-    const parsed = schema?.safeParse(frame.data);
-    return { ok: Boolean(parsed?.success), type: frame.type, data: parsed?.data };
   }
 
   private async dispatch(op: DecodedOp): Promise<void> {

@@ -26,6 +26,14 @@ describe('decodePresenceOp', () => {
     expect(out.size).toBe(0);
   });
 
+  it('tells internal ops by the parsed type, not the raw text a client controls', () => {
+    const out = new Outbox();
+    // Duplicate keys: the last "type" wins in JSON.parse, as it did at the gateway.
+    const sneaky = '{"type":"$presence.disconnect","ref":"r9","type":"typing.start","data":{"roomId":"room1"}}';
+    expect(decodePresenceOp(entry(sneaky), out, logger)).toMatchObject({ type: 'typing.start', ref: 'r9', roomId: 'room1' });
+    expect(out.size).toBe(0);
+  });
+
   it('answers bad and foreign client frames, and drops what has nobody to answer', () => {
     const out = new Outbox();
     expect(decodePresenceOp(entry('{"type":"typing.start","ref":"r1","data":{}}'), out, logger)).toBeUndefined();

@@ -1,4 +1,4 @@
-import { Envelope, envelopeFromFields, ErrorCode, InternalOp, InternalOpData, parseClientFrame, PresenceStatus } from '@chat/protocol';
+import { decodeInternalOp, Envelope, envelopeFromFields, ErrorCode, InternalOp, parseClientFrame, PresenceStatus } from '@chat/protocol';
 import { Logger } from '@chat/observability';
 import { StreamEntry } from '@chat/redis';
 import { Outbox } from '@chat/streams';
@@ -28,8 +28,14 @@ export function decodePresenceOp(entry: StreamEntry, out: Outbox, logger: Logger
     return undefined;
   }
 
-  // Internal ops come only from gateways: a client's `$` type never passes the gateway's parser.
-  if (env.f.startsWith('{"type":"$')) return decodeInternal(env, entry.id, logger);
+  const internal = decodeInternalOp(env.f);
+  if (internal) {
+    if (internal.valid && (INTERNAL as readonly string[]).includes(internal.type)) {
+      return { type: internal.type as PresenceInternalOp, env };
+    }
+    logger.error({ id: entry.id, type: internal.type.slice(0, 64) }, 'unknown or invalid internal op on presence:in; dropped');
+    return undefined;
+  }
 
   const parsed = parseClientFrame(env.f);
   if (!parsed.ok) {
@@ -47,20 +53,4 @@ export function decodePresenceOp(entry: StreamEntry, out: Outbox, logger: Logger
       out.replyError(env, frame.ref, { code: ErrorCode.BAD_REQUEST, message: `op ${frame.type} is not handled by the presence service` });
       return undefined;
   }
-}
-
-function decodeInternal(env: Envelope, id: string, logger: Logger): PresenceOp | undefined {
-  let frame: { type?: unknown; data?: unknown };
-  try {
-    frame = JSON.parse(env.f) as typeof frame;
-  } catch {
-    logger.error({ id }, 'internal op is not JSON; dropped');
-    return undefined;
-  }
-  const type = frame.type as PresenceInternalOp;
-  if (!INTERNAL.includes(type) || !InternalOpData[type].safeParse(frame.data).success) {
-    logger.error({ id, type: String(frame.type).slice(0, 64) }, 'unknown or invalid internal op on presence:in; dropped');
-    return undefined;
-  }
-  return { type, env };
 }

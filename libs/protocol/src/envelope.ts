@@ -54,3 +54,22 @@ export const InternalOpData = {
   [InternalOp.PRESENCE_DISCONNECT]: z.object({}).optional(),
   [InternalOp.GATEWAY_HEARTBEAT]: z.object({}).optional(),
 };
+
+/**
+ * A gateway-internal op carried by a stream entry, or undefined when the entry holds a client
+ * frame (or text that is not JSON: the client-frame parser answers that). Internal ops are
+ * told apart by their *parsed* `type` — the gateway never forwards a client frame whose type
+ * starts with `$` — never by the raw text, which a client controls (duplicate keys).
+ * `valid` is false for an unknown `$` op or bad data: drop it, nobody is waiting.
+ */
+export function decodeInternalOp(raw: string): { type: string; data: unknown; valid: boolean } | undefined {
+  let frame: { type?: unknown; data?: unknown };
+  try {
+    frame = JSON.parse(raw) as typeof frame;
+  } catch {
+    return undefined;
+  }
+  if (typeof frame?.type !== 'string' || !frame.type.startsWith('$')) return undefined;
+  const parsed = InternalOpData[frame.type as keyof typeof InternalOpData]?.safeParse(frame.data);
+  return { type: frame.type, data: parsed?.data, valid: Boolean(parsed?.success) };
+}
