@@ -82,7 +82,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const keep = (chunk: Buffer) => (log = (log + chunk.toString()).slice(-20_000));
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // If the caller never gets to stop() (a test runner giving up mid-start), the apps must
+    // not outlive this process: they would keep running against a dead Redis forever.
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => {
+        process.removeListener('exit', killOnExit);
+        resolve(code);
+      }),
+    );
     const proc: StackProcess = {
       name,
       pid: child.pid!,
