@@ -17,6 +17,11 @@ export interface DeliveryHeader {
    * the connection; the gateway sends on what it held back (seq > upTo) and goes live.
    */
   caughtUp?: { roomId: string; upTo: number };
+  /**
+   * Close the target socket(s) with this WebSocket close code, after sending the frame (if
+   * any): a revoked or unknown user (4001), an account ban.
+   */
+  close?: { code: number; reason: string };
 }
 
 export function encodeDelivery(header: DeliveryHeader, frame = ''): string {

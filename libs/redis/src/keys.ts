@@ -39,6 +39,11 @@ export const Keys = {
   rateSends: (userId: string) => `chat:rate:{${userId}}:sends`,
   /** Rooms with typers (zset: room id → earliest expiry, ms), for the expiry sweep. */
   typingRooms: () => 'chat:typing:rooms',
+  /**
+   * Per-user revocation (string, ms since epoch): tokens issued (iat) before it are refused
+   * and sockets opened with them are closed. Written by the api (logout everywhere, ban).
+   */
+  tokensRevokedBefore: (userId: string) => `chat:auth:revoked-before:{${userId}}`,
 } as const;
 
 export const Groups = {
