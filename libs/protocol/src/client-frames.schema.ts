@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_HISTORY_LIMIT, MAX_MUTE_MS, MAX_REF_LENGTH, MAX_TEXT_LENGTH } from './limits';
+import { displayText, freeText, idString, messageIdString, seqNumber } from './safe-strings.schema';
 
 /**
  * Every client → server op of PROTOCOL.md with the shape of its `data`.
@@ -7,19 +8,19 @@ import { MAX_HISTORY_LIMIT, MAX_MUTE_MS, MAX_REF_LENGTH, MAX_TEXT_LENGTH } from 
  * BAD_REQUEST. The gateway parses with these at the edge and the services parse again when
  * they consume a stream entry, so nothing unchecked reaches the domain.
  */
-const id = z.string().min(1).max(64);
-const seq = z.number().int().nonnegative();
-const text = z
-  .string()
-  .max(MAX_TEXT_LENGTH)
-  .refine((t) => t.trim().length > 0, 'must not be empty');
+const id = idString;
+const messageId = messageIdString;
+const seq = seqNumber;
+const text = freeText(MAX_TEXT_LENGTH).refine((t) => t.trim().length > 0, 'must not be empty');
+const reason = freeText(200).optional();
+const emoji = idString.max(32);
 
 export const OpData = {
   auth: z.object({ token: z.string().min(1).max(4096) }),
   ping: z.object({}).optional(),
   'room.create': z.object({
-    name: z.string().trim().min(1).max(80),
-    topic: z.string().max(250).optional(),
+    name: displayText(80, 1),
+    topic: displayText(250, 0).optional(),
     kind: z.enum(['public', 'private']).default('public'),
   }),
   'room.list': z.object({}).optional(),
@@ -29,8 +30,8 @@ export const OpData = {
   'room.invite': z.object({ roomId: id, userId: id }),
   'dm.open': z.object({ userId: id }),
   // Moderation (additions to PROTOCOL.md; see docs/protocol.md).
-  'room.kick': z.object({ roomId: id, userId: id, reason: z.string().max(200).optional() }),
-  'room.ban': z.object({ roomId: id, userId: id, reason: z.string().max(200).optional() }),
+  'room.kick': z.object({ roomId: id, userId: id, reason }),
+  'room.ban': z.object({ roomId: id, userId: id, reason }),
   'room.unban': z.object({ roomId: id, userId: id }),
   'room.mute': z.object({ roomId: id, userId: id, durationMs: z.number().int().min(1000).max(MAX_MUTE_MS) }),
   'room.unmute': z.object({ roomId: id, userId: id }),
@@ -38,27 +39,27 @@ export const OpData = {
   'message.send': z.object({
     roomId: id,
     text,
-    clientMsgId: z.string().min(1).max(64),
-    replyTo: id.optional(),
+    clientMsgId: id,
+    replyTo: messageId.optional(),
   }),
-  'message.edit': z.object({ messageId: id, text }),
-  'message.delete': z.object({ messageId: id }),
+  'message.edit': z.object({ messageId, text }),
+  'message.delete': z.object({ messageId }),
   'message.history': z.object({
     roomId: id,
-    beforeSeq: z.number().int().positive().optional(),
+    beforeSeq: seq.min(1).optional(),
     limit: z.number().int().min(1).max(MAX_HISTORY_LIMIT).optional(),
     /** A message id: return that message's thread (its replies) instead of the room. */
-    threadOf: id.optional(),
+    threadOf: messageId.optional(),
   }),
-  'reaction.add': z.object({ messageId: id, emoji: z.string().min(1).max(32) }),
-  'reaction.remove': z.object({ messageId: id, emoji: z.string().min(1).max(32) }),
+  'reaction.add': z.object({ messageId, emoji }),
+  'reaction.remove': z.object({ messageId, emoji }),
   'read.mark': z.object({ roomId: id, seq }),
   'typing.start': z.object({ roomId: id }),
   'typing.stop': z.object({ roomId: id }),
   'presence.set': z.object({ status: z.enum(['online', 'away', 'dnd']) }),
   resume: z.object({ rooms: z.record(id, seq) }),
   search: z.object({
-    query: z.string().trim().min(1).max(200),
+    query: freeText(200).pipe(z.string().trim().min(1)),
     roomId: id.optional(),
     authorId: id.optional(),
     limit: z.number().int().min(1).max(50).optional(),

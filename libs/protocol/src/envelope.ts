@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { idString, seqNumber } from './safe-strings.schema';
 
 /**
  * A stream entry on `chat:in:{shard}`: one client frame plus who sent it and where to
@@ -49,7 +50,7 @@ export const InternalOp = {
 
 export const InternalOpData = {
   [InternalOp.SESSION_SYNC]: z.object({}).optional(),
-  [InternalOp.CATCHUP]: z.object({ roomId: z.string().min(1), after: z.number().int().nonnegative() }),
+  [InternalOp.CATCHUP]: z.object({ roomId: idString, after: seqNumber }),
   [InternalOp.PRESENCE_CONNECT]: z.object({}).optional(),
   [InternalOp.PRESENCE_DISCONNECT]: z.object({}).optional(),
   [InternalOp.GATEWAY_HEARTBEAT]: z.object({}).optional(),

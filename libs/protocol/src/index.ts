@@ -7,4 +7,5 @@ export * from './ids';
 export * from './limits';
 export * from './objects.schema';
 export * from './routing';
+export * from './safe-strings.schema';
 export * from './server-frames';

@@ -5,6 +5,8 @@ export const MAX_TEXT_LENGTH = 4000;
 export const MAX_HISTORY_LIMIT = 100;
 export const DEFAULT_HISTORY_LIMIT = 50;
 export const JOIN_HISTORY_LIMIT = 50;
+/** Largest seq a room can reach (the PostgreSQL integer column). */
+export const MAX_SEQ = 2_147_483_647;
 export const MAX_MUTE_MS = 30 * 24 * 3600 * 1000;
 export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{2,32}$/;
 /** WebSocket close codes this server uses. */
