@@ -1,8 +1,7 @@
 import type { ClientSocket, ConnectionData } from '@chat/gateway-core';
 import type { Logger } from '@chat/observability';
 import { decodeDelivery, decodeRoomEvent } from '@chat/protocol';
-import type { Outbox } from '@chat/streams';
-import type Redis from 'ioredis';
+import type { Effects } from '@chat/streams';
 import { Deferred, deferred } from './deferred';
 
 /**
@@ -84,21 +83,16 @@ export interface Flushed {
   frame: unknown;
 }
 
-/** What the outbox would publish, in order, through a MULTI that records instead of sending. */
-export async function flushed(out: Outbox): Promise<Flushed[]> {
+/** What a batch's effects would publish, in order (cache updates and other commands left out). */
+export async function flushed(out: Effects): Promise<Flushed[]> {
   const calls: Flushed[] = [];
-  const multi: Record<string, unknown> = {
-    publish: (channel: string, payload: string) => {
+  for (const [command, channel, payload] of out.list) {
+    if (command === 'publish') {
       const d = decodeDelivery(payload);
-      calls.push({ command: 'publish', channel, header: d.header as Record<string, unknown>, frame: d.frame ? JSON.parse(d.frame) : undefined });
-      return multi;
-    },
-    spublish: (channel: string, payload: string) => {
-      calls.push({ command: 'spublish', channel, frame: JSON.parse(decodeRoomEvent(payload).frame) });
-      return multi;
-    },
-    exec: async () => [],
-  };
-  await out.flush({ multi: () => multi } as unknown as Redis);
+      calls.push({ command, channel, header: d.header as Record<string, unknown>, frame: d.frame ? JSON.parse(d.frame) : undefined });
+    } else if (command === 'spublish') {
+      calls.push({ command, channel, frame: JSON.parse(decodeRoomEvent(payload).frame) });
+    }
+  }
   return calls;
 }

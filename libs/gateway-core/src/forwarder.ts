@@ -1,8 +1,6 @@
 import Redis from 'ioredis';
-import { envelopeFields, routingKey, ClientFrame, User } from '@chat/protocol';
+import { envelopeFields, isPresenceOp, isReadOp, routingKey, ClientFrame, User } from '@chat/protocol';
 import { Keys, shardOf } from '@chat/redis';
-
-const PRESENCE_OPS = new Set(['typing.start', 'typing.stop', 'presence.set']);
 
 /**
  * Puts a client's op on its shard's stream: shard = hash(room, or the user for ops without
@@ -16,9 +14,16 @@ export class Forwarder {
     private readonly shards: number,
   ) {}
 
-  /** A client op: typing and presence go to the presence service, the rest to the op's shard. */
+  /**
+   * A client op: typing and presence go to the presence service, reads to `chat:reads` (any
+   * messages instance), the rest to the op's shard (its one owner orders them).
+   */
   forward(frame: ClientFrame, raw: string, user: User, connectionId: string): Promise<unknown> {
-    const stream = PRESENCE_OPS.has(frame.type) ? Keys.presenceIn() : this.shardStream(routingKey(frame, user.id));
+    const stream = isPresenceOp(frame.type)
+      ? Keys.presenceIn()
+      : isReadOp(frame.type)
+        ? Keys.readsIn()
+        : this.shardStream(routingKey(frame, user.id));
     return this.append(stream, raw, user, connectionId);
   }
 

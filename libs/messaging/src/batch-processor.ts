@@ -1,21 +1,12 @@
-import {
-  ChatError,
-  ClientFrame,
-  Envelope,
-  envelopeFromFields,
-  ErrorCode,
-  decodeInternalOp,
-  parseClientFrame,
-} from '@chat/protocol';
+import { ChatError, ClientFrame, decodeInternalOp, envelopeFromFields, ErrorCode, parseClientFrame } from '@chat/protocol';
 import { Logger } from '@chat/observability';
 import { StreamEntry } from '@chat/redis';
+import { WriteFence } from '@chat/store';
+import { BatchContext, BatchHandler, ChatEffects, internalErrorReply, isFencedError, isTransientError } from '@chat/streams';
 import { MessageSendHandler, SendItem } from './handlers/message-send.handler';
 import { MessagingMetrics } from './messaging.metrics';
-import { OpContext, OpHandler } from './op-context';
-import { isTransientError, Outbox } from '@chat/streams';
-
-/** Handlers by op; each validates its own `data` type, so the map holds them type-erased. */
-export type OpHandlers = Record<string, OpHandler<any>>;
+import { failAlone, OpContext } from './op-context';
+import { Dispatch } from './op-table';
 
 interface DecodedOp {
   ctx: OpContext;
@@ -23,27 +14,36 @@ interface DecodedOp {
   data: unknown;
 }
 
+/** Runs a write op's handler in one transaction that checks the shard's fence (fencedTransaction). */
+export type FencedRunner = (fence: WriteFence, fn: () => Promise<void>) => Promise<void>;
+
 /**
  * Turns one batch of stream entries into effects. Entries are handled in stream order; each
  * run of consecutive `message.send` entries goes to the send handler as one transaction.
- * Every entry is validated again here (the stream is a trust boundary too). An op's own
- * failure is answered to its sender; a transient failure (database or Redis gone) throws,
- * so the caller retries the whole batch without acknowledging it.
+ * Every entry is validated again here (the stream is a trust boundary too).
+ * - An op's own refusal (ChatError) is answered to its sender.
+ * - An op's own failure (anything else, not transient): the op's transaction rolled back, its
+ *   sender gets INTERNAL and the entry goes to the dead-letter stream; the batch goes on.
+ * - A transient failure (database or Redis away) or a fence throws: the worker retries the
+ *   batch, or stops, without acknowledging anything.
+ * Used twice: on the shard path (writes fenced, in order) and on the read path (no writes).
  */
-export class BatchProcessor {
+export class BatchProcessor implements BatchHandler {
   constructor(
-    private readonly handlers: OpHandlers,
-    private readonly send: MessageSendHandler,
+    private readonly table: ReadonlyMap<string, Dispatch>,
+    private readonly send: MessageSendHandler | undefined,
+    private readonly runFenced: FencedRunner,
+    private readonly onOpFailed: () => void,
     private readonly metrics: MessagingMetrics,
     private readonly logger: Logger,
   ) {}
 
-  async process(stream: string, entries: StreamEntry[], redelivered: boolean): Promise<Outbox> {
-    const out = new Outbox();
-    const ops = entries.map((e) => this.decode(stream, e, redelivered, out));
+  async process(stream: string, entries: StreamEntry[], batch: Pick<BatchContext, 'redelivered'> & { fence?: WriteFence }): Promise<ChatEffects> {
+    const out = new ChatEffects();
+    const ops = entries.map((e) => this.decode(stream, e, batch, out));
     for (let i = 0; i < ops.length; ) {
       const op = ops[i];
-      if (op?.type !== 'message.send') {
+      if (op?.type !== 'message.send' || !this.send) {
         if (op) await this.dispatch(op);
         i++;
         continue;
@@ -59,8 +59,12 @@ export class BatchProcessor {
     return out;
   }
 
-  private decode(stream: string, entry: StreamEntry, redelivered: boolean, out: Outbox): DecodedOp | undefined {
-    let env: Envelope;
+  deadLettered(_stream: string, entry: StreamEntry): ChatEffects {
+    return internalErrorReply(entry);
+  }
+
+  private decode(stream: string, entry: StreamEntry, batch: { redelivered: boolean; fence?: WriteFence }, out: ChatEffects): DecodedOp | undefined {
+    let env;
     try {
       env = envelopeFromFields(entry.fields);
     } catch (err) {
@@ -68,7 +72,15 @@ export class BatchProcessor {
       this.logger.error({ stream, id: entry.id, err }, 'malformed stream entry dropped');
       return undefined;
     }
-    const ctx: OpContext = { env, user: { id: env.u, username: env.n }, out, entryKey: `${stream}#${entry.id}`, redelivered };
+    const ctx: OpContext = {
+      env,
+      user: { id: env.u, username: env.n },
+      out,
+      entry: { stream, id: entry.id, fields: entry.fields },
+      entryKey: `${stream}#${entry.id}`,
+      redelivered: batch.redelivered,
+      fence: batch.fence,
+    };
     const internal = decodeInternalOp(env.f);
     if (internal) return internal.valid ? { ctx, type: internal.type, data: internal.data } : undefined;
     const parsed = parseClientFrame(env.f);
@@ -83,20 +95,27 @@ export class BatchProcessor {
 
   private async dispatch(op: DecodedOp): Promise<void> {
     const { ctx } = op;
-    const handler = this.handlers[op.type];
+    const entry = this.table.get(op.type);
+    const mark = ctx.out.mark();
     try {
-      if (!handler) throw new ChatError(ErrorCode.BAD_REQUEST, `op ${op.type} is not supported by this server`);
-      await handler.handle(ctx, op.data);
+      if (!entry) throw new ChatError(ErrorCode.BAD_REQUEST, `op ${op.type} is not handled on this stream`);
+      if (!entry.writes) await entry.handler.handle(ctx, op.data);
+      else if (!ctx.fence) throw new ChatError(ErrorCode.BAD_REQUEST, `op ${op.type} is not handled on this stream`);
+      else await this.runFenced(ctx.fence, () => entry.handler.handle(ctx, op.data));
       this.metrics.opsProcessed.inc({ op: op.type, outcome: 'done' });
     } catch (err) {
+      // The op's transaction rolled back: nothing it meant to publish may go out.
+      ctx.out.rollbackTo(mark);
       if (err instanceof ChatError) {
         ctx.out.replyError(ctx.env, ctx.ref, err.toBody());
         this.metrics.opsProcessed.inc({ op: op.type, outcome: err.code });
         return;
       }
-      if (isTransientError(err)) throw err;
-      this.logger.error({ err, op: op.type, user: ctx.user.id }, 'op failed');
-      ctx.out.replyError(ctx.env, ctx.ref, { code: ErrorCode.INTERNAL, message: 'internal error' });
+      if (isTransientError(err) || isFencedError(err)) throw err;
+      this.logger.error({ err, op: op.type, user: ctx.user.id, id: ctx.entry.id }, 'op failed on its own; dead-lettering it');
+      // Its transaction rolled back, but it may have touched in-memory state on the way.
+      this.onOpFailed();
+      failAlone(ctx, err);
       this.metrics.opsProcessed.inc({ op: op.type, outcome: ErrorCode.INTERNAL });
     }
   }

@@ -1,5 +1,6 @@
 import { MemberRole } from '@chat/protocol';
 import { MemberState, RoomRepository } from '@chat/store';
+import { Membership } from './membership';
 
 /**
  * Who belongs to each room, with role and mute, for the permission checks on every op.
@@ -7,7 +8,7 @@ import { MemberState, RoomRepository } from '@chat/store';
  * processes, so the owner's cache is exact while it holds the lease. Cleared when a shard is
  * lost; absent rooms are never cached (a room created elsewhere appears on first touch).
  */
-export class MembershipCache {
+export class MembershipCache implements Membership {
   private readonly rooms = new Map<string, Map<string, MemberState>>();
 
   constructor(private readonly repo: RoomRepository) {}
@@ -34,6 +35,11 @@ export class MembershipCache {
   update(roomId: string, userId: string, patch: Partial<MemberState>): void {
     const current = this.rooms.get(roomId)?.get(userId);
     if (current) Object.assign(current, patch);
+  }
+
+  /** Forgets everything (after an op failed half-way: what it cached may not have been committed). */
+  clear(): void {
+    this.rooms.clear();
   }
 
   /** Forgets rooms whose shard this instance no longer owns. */

@@ -1,46 +1,50 @@
 import Redis from 'ioredis';
 import { Config } from '@chat/config';
 import { Logger, Readiness } from '@chat/observability';
-import { InternalOp } from '@chat/protocol';
 import { createRedis, Groups, Keys, shardOf, ShardLease } from '@chat/redis';
-import { Database, MessageRepository, RoomRepository, UserRepository } from '@chat/store';
-import { BatchProcessor, OpHandlers } from './batch-processor';
+import { Database, fencedTransaction, MessageRepository, RoomRepository, ShardFenceRepository, UserRepository } from '@chat/store';
+import { GroupReader, instanceId, ShardOwnership, StreamWorkers } from '@chat/streams';
+import { BatchProcessor } from './batch-processor';
 import { CatchupHandler } from './handlers/catchup.handler';
-import { MessageHistoryHandler } from './handlers/message-history.handler';
-import { MessageSendHandler } from './handlers/message-send.handler';
-import { ResumeHandler } from './handlers/resume.handler';
 import { DmOpenHandler } from './handlers/dm-open.handler';
 import { MessageDeleteHandler } from './handlers/message-delete.handler';
 import { MessageEditHandler } from './handlers/message-edit.handler';
+import { MessageHistoryHandler } from './handlers/message-history.handler';
+import { MessageSendHandler } from './handlers/message-send.handler';
 import { ReactionHandler } from './handlers/reaction.handler';
 import { ReadMarkHandler } from './handlers/read-mark.handler';
+import { ResumeHandler } from './handlers/resume.handler';
 import { RoomBanHandler } from './handlers/room-ban.handler';
 import { RoomCreateHandler } from './handlers/room-create.handler';
 import { RoomInviteHandler } from './handlers/room-invite.handler';
-import { RoomKickHandler } from './handlers/room-kick.handler';
-import { RoomMuteHandler } from './handlers/room-mute.handler';
-import { RoomSetRoleHandler } from './handlers/room-set-role.handler';
-import { RoomUnbanHandler } from './handlers/room-unban.handler';
 import { RoomJoinHandler } from './handlers/room-join.handler';
+import { RoomKickHandler } from './handlers/room-kick.handler';
 import { RoomLeaveHandler } from './handlers/room-leave.handler';
 import { RoomListHandler } from './handlers/room-list.handler';
 import { RoomMembersHandler } from './handlers/room-members.handler';
+import { RoomMuteHandler } from './handlers/room-mute.handler';
+import { RoomSetRoleHandler } from './handlers/room-set-role.handler';
+import { RoomUnbanHandler } from './handlers/room-unban.handler';
+import { SearchUnavailableHandler } from './handlers/search-unavailable.handler';
 import { SessionSyncHandler } from './handlers/session-sync.handler';
 import { MemberList } from './member-list';
+import { DirectMembership } from './membership';
 import { MembershipCache } from './membership-cache';
 import { MessagingMetrics } from './messaging.metrics';
+import { readDispatchTable, ReadHandlers, shardDispatchTable, WriteHandlers } from './op-table';
 import { RedisPresenceReader } from './presence-reader';
-import { ShardOwnership, StreamWorkers, instanceId } from '@chat/streams';
 
 /**
  * The messages service: owns shards, consumes their streams, applies ops to PostgreSQL and
- * publishes the results. This is the composition root; the Nest app only starts and stops it.
+ * publishes the results; and answers reads from `chat:reads` alongside every other instance.
+ * This is the composition root; the Nest app only starts and stops it.
  */
 export class MessagesService {
   readonly instanceId = instanceId('msg');
   private readonly control: Redis;
   private readonly ownership: ShardOwnership;
   private readonly workers: StreamWorkers;
+  private readonly reads: GroupReader;
   private stopping?: Promise<void>;
 
   constructor(
@@ -60,12 +64,10 @@ export class MessagesService {
     const limit = config.messages.resumeLimit;
     const maxMembers = config.messages.roomMaxMembers;
     const mute = new RoomMuteHandler(rooms, cache);
-    const handlers: OpHandlers = {
+    const writes: WriteHandlers = {
       'room.create': new RoomCreateHandler(rooms),
-      'room.list': new RoomListHandler(rooms),
       'room.join': new RoomJoinHandler(rooms, messages, cache, memberList, maxMembers),
       'room.leave': new RoomLeaveHandler(rooms, cache),
-      'room.members': new RoomMembersHandler(cache, memberList),
       'room.invite': new RoomInviteHandler(rooms, users, cache, maxMembers),
       'room.kick': new RoomKickHandler(rooms, cache),
       'room.ban': new RoomBanHandler(rooms, users, cache),
@@ -73,24 +75,54 @@ export class MessagesService {
       'room.mute': mute,
       'room.unmute': mute,
       'room.set_role': new RoomSetRoleHandler(rooms, cache),
-      'dm.open': new DmOpenHandler(rooms, users),
-      'message.history': new MessageHistoryHandler(messages, cache),
+      'dm.open': new DmOpenHandler(rooms, users, cache),
       'message.edit': new MessageEditHandler(messages, cache),
       'message.delete': new MessageDeleteHandler(messages, cache),
       'reaction.add': new ReactionHandler(messages, cache, true),
       'reaction.remove': new ReactionHandler(messages, cache, false),
       'read.mark': new ReadMarkHandler(rooms, cache),
-      resume: new ResumeHandler(rooms, messages, limit),
-      [InternalOp.CATCHUP]: new CatchupHandler(messages, cache, limit),
-      [InternalOp.SESSION_SYNC]: new SessionSyncHandler(rooms),
     };
-    const processor = new BatchProcessor(handlers, new MessageSendHandler(messages, cache, metrics), metrics, logger);
+    // Reads check membership in PostgreSQL: whichever instance answers may not own the room's shard.
+    const direct = new DirectMembership(rooms);
+    const reads: ReadHandlers = {
+      'room.list': new RoomListHandler(rooms),
+      'room.members': new RoomMembersHandler(direct, memberList),
+      'message.history': new MessageHistoryHandler(messages, direct),
+      resume: new ResumeHandler(rooms, messages, limit),
+      search: new SearchUnavailableHandler(),
+    };
+    const ordered = {
+      '$catchup': new CatchupHandler(messages, cache, limit),
+      '$session.sync': new SessionSyncHandler(rooms),
+    };
+    const runFenced = (fence: Parameters<typeof fencedTransaction>[1], fn: () => Promise<void>) => fencedTransaction(db, fence, fn);
+    const shardProcessor = new BatchProcessor(
+      shardDispatchTable(writes, reads, ordered),
+      new MessageSendHandler(messages, cache, metrics),
+      runFenced,
+      () => cache.clear(),
+      metrics,
+      logger,
+    );
+    const readProcessor = new BatchProcessor(readDispatchTable(reads), undefined, runFenced, () => undefined, metrics, logger);
+    this.reads = new GroupReader(
+      config.redis.url,
+      this.instanceId,
+      Keys.readsIn(),
+      Groups.reads,
+      readProcessor,
+      { batchSize: 64, blockMs: 1000, claimIdleMs: 30_000, maxLen: 100_000 },
+      logger,
+    );
 
+    const fences = new ShardFenceRepository(db);
     this.ownership = new ShardOwnership(
       this.control,
       new ShardLease(this.control, this.instanceId, config.messages.leaseTtlMs),
+      fences,
       { shards: config.shards, instanceId: this.instanceId, leaseTtlMs: config.messages.leaseTtlMs },
-      (shard) => this.workers.start({ shard, stream: Keys.inStream(shard), group: Groups.messages, handler: processor }),
+      (fence, onFenced) =>
+        this.workers.start({ fence, stream: Keys.inStream(fence.shard), group: Groups.messages, handler: shardProcessor, onFenced }),
       (shard) => cache.forget((roomId) => shardOf(roomId, config.shards) === shard),
       metrics,
       logger,
@@ -108,6 +140,7 @@ export class MessagesService {
   }
 
   async start(): Promise<void> {
+    this.reads.start();
     await this.ownership.start();
     this.logger.info({ instance: this.instanceId, shards: this.ownership.shards }, 'messages service started');
   }
@@ -115,7 +148,7 @@ export class MessagesService {
   /** Hands every shard back and closes Redis; calling it again waits for the same stop. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      await this.ownership.stop();
+      await Promise.all([this.ownership.stop(), this.reads.stop()]);
       this.workers.closeAll();
       this.control.disconnect();
     })();

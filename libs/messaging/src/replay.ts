@@ -1,6 +1,6 @@
 import { eventFrameRaw, Envelope, ServerEvent } from '@chat/protocol';
 import { MessageRepository } from '@chat/store';
-import { Outbox } from '@chat/streams';
+import { ChatEffects } from '@chat/streams';
 
 /**
  * Sends one connection what it missed in a room (seq > after) as `message.created` events,
@@ -9,7 +9,7 @@ import { Outbox } from '@chat/streams';
  */
 export async function replayMissed(
   messages: MessageRepository,
-  out: Outbox,
+  out: ChatEffects,
   to: Envelope,
   roomId: string,
   after: number,

@@ -1,11 +1,11 @@
 import { ChatError, ErrorCode, MemberRole, roomOfMessageId } from '@chat/protocol';
 import { MemberState } from '@chat/store';
-import { MembershipCache } from './membership-cache';
+import { Membership } from './membership';
 
 const RANK: Record<MemberRole, number> = { member: 0, moderator: 1, owner: 2 };
 
 /** The caller's membership; NOT_FOUND when the room does not exist, FORBIDDEN when not a member. */
-export async function requireMember(cache: MembershipCache, roomId: string, userId: string): Promise<MemberState> {
+export async function requireMember(cache: Membership, roomId: string, userId: string): Promise<MemberState> {
   const members = await cache.members(roomId);
   if (!members) throw new ChatError(ErrorCode.NOT_FOUND, `room ${roomId} does not exist`);
   const state = members.get(userId);
@@ -18,7 +18,7 @@ export async function requireMember(cache: MembershipCache, roomId: string, user
  * and outrank the target when the target is a member. Returns the target's membership.
  */
 export async function requireModeratorOver(
-  cache: MembershipCache,
+  cache: Membership,
   roomId: string,
   actorId: string,
   targetId: string,
@@ -31,6 +31,19 @@ export async function requireModeratorOver(
     throw new ChatError(ErrorCode.FORBIDDEN, `a ${actor.role} cannot act on a ${target.role}`);
   }
   return target;
+}
+
+/**
+ * The caller's membership, for any write that others see (send, edit, delete, react,
+ * invite): FORBIDDEN while muted, with retryAfterMs until the mute ends.
+ */
+export async function requireUnmuted(cache: Membership, roomId: string, userId: string, now = Date.now()): Promise<MemberState> {
+  const me = await requireMember(cache, roomId, userId);
+  if (me.mutedUntil !== null && me.mutedUntil > now) {
+    const until = new Date(me.mutedUntil).toISOString();
+    throw new ChatError(ErrorCode.FORBIDDEN, `you are muted in this room until ${until}`, me.mutedUntil - now);
+  }
+  return me;
 }
 
 export function canModerate(state: MemberState): boolean {

@@ -1,6 +1,6 @@
 import { eventFrame, ServerEvent } from '@chat/protocol';
 import { MembershipCache } from './membership-cache';
-import { Outbox } from '@chat/streams';
+import { ChatEffects } from '@chat/streams';
 
 export type DepartureReason = 'left' | 'kicked' | 'banned';
 
@@ -10,7 +10,7 @@ export type DepartureReason = 'left' | 'kicked' | 'banned';
  * connection of the user unsubscribes and the room leaves their Redis room set.
  */
 export function announceDeparture(
-  out: Outbox,
+  out: ChatEffects,
   cache: MembershipCache,
   roomId: string,
   userId: string,

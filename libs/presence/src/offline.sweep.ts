@@ -1,4 +1,4 @@
-import { Outbox } from '@chat/streams';
+import { ChatEffects, RedisBatchCommitter } from '@chat/streams';
 import { PipelineBatch } from './pipeline.batch';
 import { publishPresence } from './presence.events';
 import { SweepContext, sweepDue } from './sweep.context';
@@ -22,7 +22,7 @@ export class OfflineSweep {
 
   private async goOffline(userIds: string[], now: number): Promise<void> {
     const { redis, store, metrics } = this.ctx;
-    const out = new Outbox();
+    const out = new ChatEffects();
     const write = new PipelineBatch(redis);
     for (const userId of userIds) {
       store.goOffline(write, userId, ({ lastSeenMs, rooms }) => {
@@ -33,6 +33,6 @@ export class OfflineSweep {
       store.clearOfflineDeadline(write, userId, now);
     }
     await write.exec();
-    await out.flush(redis);
+    await new RedisBatchCommitter(redis).commit({ effects: out.list });
   }
 }

@@ -1,7 +1,7 @@
 import { decodeInternalOp, Envelope, envelopeFromFields, ErrorCode, InternalOp, parseClientFrame, PresenceStatus } from '@chat/protocol';
 import { Logger } from '@chat/observability';
 import { StreamEntry } from '@chat/redis';
-import { Outbox } from '@chat/streams';
+import { ChatEffects } from '@chat/streams';
 
 /** One `presence:in` entry after validation. `ref` is set for client frames only. */
 export type PresenceOp =
@@ -19,7 +19,7 @@ type PresenceInternalOp = (typeof INTERNAL)[number];
  * answered BAD_REQUEST through `out`; an entry with nobody to answer (malformed envelope,
  * unknown internal op) is dropped and logged. Returns undefined for anything not to apply.
  */
-export function decodePresenceOp(entry: StreamEntry, out: Outbox, logger: Logger): PresenceOp | undefined {
+export function decodePresenceOp(entry: StreamEntry, out: ChatEffects, logger: Logger): PresenceOp | undefined {
   let env: Envelope;
   try {
     env = envelopeFromFields(entry.fields);

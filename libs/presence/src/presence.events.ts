@@ -1,6 +1,6 @@
 import { eventFrame, PresenceStatus, ServerEvent } from '@chat/protocol';
 import { USER_ROOMS_LOADED } from '@chat/redis';
-import { Outbox } from '@chat/streams';
+import { ChatEffects } from '@chat/streams';
 
 /**
  * The two events presence publishes, each serialized once however many rooms and sockets
@@ -10,7 +10,7 @@ import { Outbox } from '@chat/streams';
 
 /** `presence.updated` to every room of the user and to all of the user's own devices. */
 export function publishPresence(
-  out: Outbox,
+  out: ChatEffects,
   update: { userId: string; status: PresenceStatus; lastSeenMs: number; rooms: string[] },
 ): void {
   const frame = eventFrame(ServerEvent.PRESENCE_UPDATED, {
@@ -23,6 +23,6 @@ export function publishPresence(
 }
 
 /** `typing.updated` with everyone typing in the room now, in order of their latest typing.start. */
-export function publishTyping(out: Outbox, roomId: string, userIds: string[]): void {
+export function publishTyping(out: ChatEffects, roomId: string, userIds: string[]): void {
   out.toRoom(roomId, eventFrame(ServerEvent.TYPING_UPDATED, { roomId, userIds }));
 }

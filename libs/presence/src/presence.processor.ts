@@ -2,14 +2,13 @@ import Redis from 'ioredis';
 import { ErrorCode, InternalOp } from '@chat/protocol';
 import { Logger } from '@chat/observability';
 import { StreamEntry } from '@chat/redis';
-import { BatchHandler, Outbox } from '@chat/streams';
+import { BatchContext, BatchHandler, ChatEffects, internalErrorReply } from '@chat/streams';
 import { PipelineBatch } from './pipeline.batch';
 import { decodePresenceOp, PresenceOp } from './presence-op.decoder';
 import { publishPresence, publishTyping } from './presence.events';
 import { PresenceMetrics } from './presence.metrics';
 import { PresenceStore } from './presence.store';
 import { PublishOrderLock } from './publish-order.lock';
-import { TurnOutbox } from './turn.outbox';
 
 /**
  * Turns one batch of `presence:in` entries into state changes and events. The batch's
@@ -17,7 +16,7 @@ import { TurnOutbox } from './turn.outbox';
  * round trip only when it holds typing.start, to check membership); the scripts say what
  * changed, and only that is published. A redelivered batch publishes the current state even
  * when nothing changed, because its first attempt may have changed the state and died
- * before publishing. Runs in its turn of the PublishOrderLock, which the returned Outbox ends
+ * before publishing. Runs in its turn of the PublishOrderLock, which the returned ChatEffects ends
  * once the worker flushed it.
  */
 export class PresenceProcessor implements BatchHandler {
@@ -29,10 +28,12 @@ export class PresenceProcessor implements BatchHandler {
     private readonly logger: Logger,
   ) {}
 
-  async process(_stream: string, entries: StreamEntry[], redelivered: boolean): Promise<Outbox> {
+  async process(_stream: string, entries: StreamEntry[], { redelivered }: BatchContext): Promise<ChatEffects> {
     const endTurn = await this.lock.acquire();
     try {
-      const out = new TurnOutbox(endTurn);
+      const out = new ChatEffects();
+      // The worker commits these right after process(); only then does the turn end.
+      out.onSettled(endTurn);
       const ops: PresenceOp[] = [];
       for (const entry of entries) {
         const op = decodePresenceOp(entry, out, this.logger);
@@ -62,7 +63,7 @@ export class PresenceProcessor implements BatchHandler {
     return members;
   }
 
-  private queue(op: PresenceOp, b: PipelineBatch, out: Outbox, now: number, force: boolean, members: Set<PresenceOp>): void {
+  private queue(op: PresenceOp, b: PipelineBatch, out: ChatEffects, now: number, force: boolean, members: Set<PresenceOp>): void {
     const { env } = op;
     const conn = { userId: env.u, connectionId: env.c, gatewayId: env.g };
     const done = (outcome = 'done') => this.metrics.opsProcessed.inc({ op: op.type, outcome });
@@ -109,7 +110,12 @@ export class PresenceProcessor implements BatchHandler {
     }
   }
 
-  private typingChanged(out: Outbox, roomId: string, typers: string[]): void {
+  /** A presence entry that fails on its own: its sender (if it asked) hears INTERNAL. */
+  deadLettered(_stream: string, entry: StreamEntry): ChatEffects {
+    return internalErrorReply(entry);
+  }
+
+  private typingChanged(out: ChatEffects, roomId: string, typers: string[]): void {
     publishTyping(out, roomId, typers);
     this.metrics.typingUpdates.inc();
   }

@@ -2,7 +2,7 @@ import Redis from 'ioredis';
 import { Config } from '@chat/config';
 import { Logger, Readiness } from '@chat/observability';
 import { createRedis, Groups, Keys, ShardLease } from '@chat/redis';
-import { OwnedShard, ShardOwnership, StreamWorkers, instanceId } from '@chat/streams';
+import { NO_EPOCHS, OwnedShard, ShardFence, ShardOwnership, StreamWorkers, instanceId } from '@chat/streams';
 import { PresenceMetrics } from './presence.metrics';
 import { PresenceProcessor } from './presence.processor';
 import { definePresenceScripts } from './presence.scripts';
@@ -13,8 +13,6 @@ import { SweepContext } from './sweep.context';
 
 /** How often the lease holder sweeps deadlines, dead gateways and typing expiries. */
 const SWEEP_INTERVAL_MS = 500;
-/** `presence:in` is one stream, so one "shard": one consumer and one sweeper in the cluster. */
-const SHARD = 0;
 
 /**
  * The presence service: connections, statuses, typing, dead-gateway sweep. This is the
@@ -50,8 +48,10 @@ export class PresenceService {
     this.ownership = new ShardOwnership(
       this.control,
       new ShardLease(this.control, this.instanceId, ttl, Keys.presenceLease),
+      NO_EPOCHS,
+      // `presence:in` is one stream, so one "shard": one consumer and one sweeper in the cluster.
       { shards: 1, instanceId: this.instanceId, leaseTtlMs: ttl, registryKey: Keys.presenceInstances() },
-      () => this.startShard(),
+      (fence, onFenced) => this.startShard(fence, onFenced),
       () => undefined, // nothing cached in memory: the state lives in Redis
       metrics,
       logger,
@@ -83,8 +83,8 @@ export class PresenceService {
   }
 
   /** Runs while the lease is held: the stream worker (own connection: it blocks) and the sweeps. */
-  private startShard(): OwnedShard {
-    const worker = this.workers.start({ shard: SHARD, stream: Keys.presenceIn(), group: Groups.presence, handler: this.processor });
+  private startShard(fence: ShardFence, onFenced: (shard: number) => void): OwnedShard {
+    const worker = this.workers.start({ fence, stream: Keys.presenceIn(), group: Groups.presence, handler: this.processor, onFenced });
     const sweeper = new PresenceSweeper(this.sweepContext, this.config.presence, SWEEP_INTERVAL_MS);
     sweeper.start();
     return { stop: () => Promise.all([sweeper.stop(), worker.stop()]).then(() => undefined) };

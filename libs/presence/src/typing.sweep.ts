@@ -1,4 +1,4 @@
-import { Outbox } from '@chat/streams';
+import { ChatEffects, RedisBatchCommitter } from '@chat/streams';
 import { PipelineBatch } from './pipeline.batch';
 import { publishTyping } from './presence.events';
 import { SweepContext, sweepDue } from './sweep.context';
@@ -21,7 +21,7 @@ export class TypingSweep {
 
   private async expire(roomIds: string[], now: number): Promise<void> {
     const { redis, store, metrics } = this.ctx;
-    const out = new Outbox();
+    const out = new ChatEffects();
     const reschedule = new PipelineBatch(redis);
     const expire = new PipelineBatch(redis);
     for (const roomId of roomIds) {
@@ -35,6 +35,6 @@ export class TypingSweep {
     }
     await expire.exec();
     await reschedule.exec();
-    await out.flush(redis);
+    await new RedisBatchCommitter(redis).commit({ effects: out.list });
   }
 }

@@ -1,4 +1,4 @@
-import { ClientFrame } from './client-frames.schema';
+import { ClientFrame, Op } from './client-frames.schema';
 import { dmRoomId, roomOfMessageId } from './ids';
 
 /**
@@ -13,4 +13,32 @@ export function routingKey(frame: ClientFrame, userId: string): string {
   if (data?.roomId) return data.roomId;
   if (data?.messageId) return roomOfMessageId(data.messageId) ?? userId;
   return userId;
+}
+
+/** Ops the gateway answers itself: never forwarded. */
+export const GATEWAY_OPS = ['auth', 'auth.refresh', 'ping'] as const;
+/** Ops for the presence service (`presence:in`). */
+export const PRESENCE_OPS = ['typing.start', 'typing.stop', 'presence.set'] as const;
+/**
+ * Read-only ops: any messages instance answers them from `chat:reads`, off the ordered write
+ * path of their shard, so a send never queues behind a history page. They need no order: a
+ * client drops what it already has by seq.
+ */
+export const READ_OPS = ['room.list', 'room.members', 'message.history', 'resume', 'search'] as const;
+
+export type GatewayOp = (typeof GATEWAY_OPS)[number];
+export type PresenceOp = (typeof PRESENCE_OPS)[number];
+export type ReadOp = Extract<Op, (typeof READ_OPS)[number]>;
+/** Ops the owner of the room's shard applies, in stream order. */
+export type WriteOp = Exclude<Op, GatewayOp | PresenceOp | ReadOp>;
+
+const READ_OP_SET: ReadonlySet<string> = new Set(READ_OPS);
+const PRESENCE_OP_SET: ReadonlySet<string> = new Set(PRESENCE_OPS);
+
+export function isReadOp(type: string): type is ReadOp {
+  return READ_OP_SET.has(type);
+}
+
+export function isPresenceOp(type: string): type is PresenceOp {
+  return PRESENCE_OP_SET.has(type);
 }

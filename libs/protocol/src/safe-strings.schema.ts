@@ -49,10 +49,12 @@ export function displayText(max: number, minVisible: number) {
 /** A room's message number as stored (PostgreSQL integer). */
 export const seqNumber = z.number().int().nonnegative().max(MAX_SEQ);
 
-/** A message id (`<roomId>:<seq>`) whose seq fits the column. */
+/**
+ * A message id. Ids are opaque to clients, and one that is not ours simply names no message
+ * (NOT_FOUND); but one of our shape (`<roomId>:<seq>`) whose seq could not fit the column is
+ * refused here, before it could reach PostgreSQL as a data error.
+ */
 export const messageIdString = idString.refine((s) => {
-  const at = s.lastIndexOf(':');
-  if (at <= 0) return false;
-  const digits = s.slice(at + 1);
-  return /^[1-9][0-9]{0,9}$/.test(digits) && Number(digits) <= MAX_SEQ;
-}, 'is not a message id');
+  const digits = /:(\d+)$/.exec(s)?.[1];
+  return digits === undefined || digits.length > 10 ? digits === undefined : Number(digits) <= MAX_SEQ;
+}, 'names a seq beyond the largest a room can have');

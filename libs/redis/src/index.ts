@@ -3,3 +3,4 @@ export * from './redis-connection';
 export * from './shard';
 export * from './shard-lease';
 export * from './stream-consumer';
+export * from './lua-script';

@@ -6,6 +6,14 @@
 export const Keys = {
   /** Inbound client ops of one shard, consumed by the messages service. */
   inStream: (shard: number) => `chat:in:{${shard}}`,
+  /**
+   * Entries of `stream` that failed on their own (not the batch's fault), kept with their
+   * error for an operator to inspect and replay (`npm run dead-letters`). `chat:in:{3}` →
+   * `chat:in:{3}:dead`: the same hash tag, so the same Redis Cluster slot.
+   */
+  deadLetters: (stream: string) => `${stream}:dead`,
+  /** Read-only client ops (history, members, room list, resume): any messages instance answers. */
+  readsIn: () => 'chat:reads',
   /** Lease naming the messages instance that owns a shard. */
   shardLease: (shard: number) => `chat:lease:{${shard}}`,
   /** Live messages instances (zset: instance id → last heartbeat ms), to share shards fairly. */
@@ -48,6 +56,8 @@ export const Keys = {
 
 export const Groups = {
   messages: 'messages',
+  /** Every messages instance reads `chat:reads` in this group (no lease: reads need no order). */
+  reads: 'messages-reads',
   presence: 'presence',
 } as const;
 

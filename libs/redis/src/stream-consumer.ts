@@ -35,16 +35,16 @@ export class StreamConsumer {
   }
 
   /**
-   * Takes over every entry delivered to any consumer of the group but never acknowledged
-   * (XAUTOCLAIM from the start, any idle time), oldest first. Only call this while holding
-   * the shard's lease: it assumes the previous reader is gone.
+   * Takes over entries delivered to any consumer of the group but never acknowledged,
+   * oldest first: with `minIdleMs` 0 (the default) every one of them — only while holding
+   * the shard's lease, which says the previous reader is gone; otherwise those idle that long.
    */
-  async claimPending(count: number, cursor = '0-0'): Promise<{ entries: StreamEntry[]; next: string }> {
+  async claimPending(count: number, cursor = '0-0', minIdleMs = 0): Promise<{ entries: StreamEntry[]; next: string }> {
     const [next, raw] = (await this.redis.xautoclaim(
       this.stream,
       this.group,
       this.consumer,
-      0,
+      minIdleMs,
       cursor,
       'COUNT',
       count,

@@ -8,7 +8,11 @@ export interface Queryable {
 
 export interface Database extends Queryable {
   readonly engine: 'postgres' | 'pglite';
-  /** Runs `fn` in one transaction: COMMIT when it resolves, ROLLBACK when it throws. */
+  /**
+   * Runs `fn` in one transaction: COMMIT when it resolves, ROLLBACK when it throws. The
+   * transaction is ambient: `query` and nested `transaction` calls made while `fn` runs (in
+   * its async context) join it, so repositories compose into one atomic unit.
+   */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Runs a script of several statements (migrations). */
   exec(sql: string): Promise<void>;

@@ -7,3 +7,5 @@ export * from './repositories/message.repository';
 export * from './repositories/room.repository';
 export * from './repositories/user.repository';
 export * from './rows';
+export * from './repositories/shard-fence.repository';
+export * from './write-fence';

@@ -27,10 +27,21 @@ export async function migrate(db: Database, migrations: Migration[] = MIGRATIONS
   });
 }
 
-/** Migrations are plain DDL without string literals containing `;`, so splitting is safe. */
-function splitStatements(sql: string): string[] {
-  return sql
-    .split(';')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
+/**
+ * Migrations are DDL without string literals containing `;`; function bodies are
+ * dollar-quoted (`$$ … $$`), and `;` inside them does not end a statement.
+ */
+export function splitStatements(sql: string): string[] {
+  const statements: string[] = [];
+  let current = '';
+  let inBody = false;
+  for (const part of sql.split(/(\$\$|;)/)) {
+    if (part === '$$') inBody = !inBody;
+    if (part === ';' && !inBody) {
+      statements.push(current);
+      current = '';
+    } else current += part;
+  }
+  statements.push(current);
+  return statements.map((s) => s.trim()).filter((s) => s.length > 0);
 }

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Pool, PoolConfig } from 'pg';
 import { Database, Queryable } from './database';
 
@@ -5,6 +6,8 @@ import { Database, Queryable } from './database';
 export class PgDatabase implements Database {
   readonly engine = 'postgres' as const;
   private readonly pool: Pool;
+  /** The transaction the current async context runs in, if any. */
+  private readonly ambient = new AsyncLocalStorage<Queryable>();
 
   constructor(url: string, options: PoolConfig = {}) {
     this.pool = new Pool({ connectionString: url, max: 10, ...options });
@@ -13,15 +16,19 @@ export class PgDatabase implements Database {
   }
 
   async query<T>(sql: string, params?: unknown[]): Promise<T[]> {
+    const tx = this.ambient.getStore();
+    if (tx) return tx.query<T>(sql, params);
     return (await this.pool.query(sql, params)).rows as T[];
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const outer = this.ambient.getStore();
+    if (outer) return fn(outer);
     const client = await this.pool.connect();
     const tx: Queryable = { query: async <R>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as R[] };
     try {
       await client.query('BEGIN');
-      const result = await fn(tx);
+      const result = await this.ambient.run(tx, () => fn(tx));
       await client.query('COMMIT');
       return result;
     } catch (err) {

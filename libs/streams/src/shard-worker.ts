@@ -1,12 +1,31 @@
-import Redis from 'ioredis';
 import { Logger } from '@chat/observability';
 import { StreamConsumer, StreamEntry } from '@chat/redis';
-import { Outbox } from './outbox';
+import { BatchCommitter } from './batch-committer';
+import { Effects } from './effects';
+import { isFencedError, ShardFence } from './fence';
+import { streamMetrics } from './stream.metrics';
 import { isTransientError } from './transient-error';
 
-/** Turns a batch of entries into effects; throws only when the whole batch should be retried. */
+/** How a batch is being processed: first time, or possibly again; and under which fence. */
+export interface BatchContext {
+  /** The entries may have been processed before (claimed from a former owner, or retried). */
+  redelivered: boolean;
+  /** Writes carry it (epoch) and check it (deadline) before committing. */
+  fence: ShardFence;
+}
+
+/**
+ * Turns a batch of entries into effects. Contract with the worker:
+ * - an op's own failure (bad input, forbidden) is answered inside the effects;
+ * - a transient error (database or Redis away) throws: the batch is retried, unacknowledged;
+ * - FencedError throws: the shard is gone, nothing is acknowledged;
+ * - anything else throws: the worker redoes the batch entry by entry, and an entry that
+ *   still fails alone goes to the dead-letter stream with the effects of `deadLettered`.
+ */
 export interface BatchHandler {
-  process(stream: string, entries: StreamEntry[], redelivered: boolean): Promise<Outbox>;
+  process(stream: string, entries: StreamEntry[], ctx: BatchContext): Promise<Effects>;
+  /** What the sender of a dead-lettered entry is told (an INTERNAL reply). */
+  deadLettered(stream: string, entry: StreamEntry, error: unknown): Effects;
 }
 
 export interface StreamWorkerMetrics {
@@ -17,39 +36,47 @@ export interface StreamWorkerMetrics {
 
 export interface ShardWorkerOptions {
   batchSize: number;
-  /** How long one blocking read waits; bounds how long stop() takes. */
+  /** How long one blocking read waits when nothing arrives. */
   blockMs: number;
 }
-
-const MAX_ATTEMPTS_ON_BUG = 5;
 
 /**
  * Processes one shard's stream while this instance owns the shard: first everything a
  * previous owner left pending (oldest first, marked redelivered), then new entries, one
- * batch at a time — read, process, COMMIT, publish + XACK — so a room's ops are applied
- * and published in stream order. Uses its own connection (blocking reads hold it).
+ * batch at a time — read, process (COMMIT), then effects + XACK in one fenced commit — so a
+ * room's ops are applied and published in stream order, and nothing is acknowledged without
+ * its effects. Fenced out (lease lost or expiring), it stops at once and calls `onFenced`.
  */
 export class ShardWorker {
   private stopped = false;
+  private reading = false;
   private running?: Promise<void>;
 
   constructor(
-    readonly shard: number,
-    private readonly redis: Redis,
+    private readonly fence: ShardFence,
     private readonly consumer: StreamConsumer,
     private readonly processor: BatchHandler,
+    private readonly committer: BatchCommitter,
     private readonly options: ShardWorkerOptions,
     private readonly metrics: StreamWorkerMetrics,
     private readonly logger: Logger,
+    /** Interrupts a blocking read (closes the worker's connection); stop() calls it when idle. */
+    private readonly wake: () => void,
+    private readonly onFenced: (shard: number) => void,
   ) {}
+
+  get shard(): number {
+    return this.fence.shard;
+  }
 
   start(): void {
     this.running = this.run();
   }
 
-  /** Finishes the batch in hand (acknowledged or left pending), then returns. */
+  /** Finishes the batch in hand (committed or left pending), then returns; never waits out a blocking read. */
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.reading) this.wake();
     await this.running;
   }
 
@@ -60,15 +87,25 @@ export class ShardWorker {
         await this.drainPending();
         await this.consumer.forgetIdleConsumers();
         while (!this.stopped) {
-          const entries = await this.consumer.readNew(this.options.batchSize, this.options.blockMs);
-          if (entries.length > 0) await this.handle(entries, false);
+          this.reading = true;
+          const entries = await this.consumer.readNew(this.options.batchSize, this.options.blockMs).finally(() => (this.reading = false));
+          // Read but stopped: they stay pending for us, and the next owner claims them.
+          if (entries.length > 0 && !this.stopped) await this.handle(entries, false);
         }
       } catch (err) {
+        if (isFencedError(err)) return this.fenced(err);
         if (this.stopped) break;
         this.logger.warn({ err, shard: this.shard }, 'shard loop failed; restarting it');
         await delay(500);
       }
     }
+  }
+
+  private fenced(err: unknown): void {
+    this.stopped = true;
+    this.fence.revoke();
+    this.logger.warn({ shard: this.shard, reason: (err as Error).message }, 'fenced out of the shard; stopping without acknowledging');
+    this.onFenced(this.shard);
   }
 
   private async drainPending(): Promise<void> {
@@ -83,37 +120,102 @@ export class ShardWorker {
     } while (cursor !== '0-0' && !this.stopped);
   }
 
+  /** One batch: transient failures retry it whole; any other failure redoes it entry by entry. */
   private async handle(entries: StreamEntry[], redelivered: boolean): Promise<void> {
-    const ids = entries.map((e) => e.id);
     for (let attempt = 0; ; attempt++) {
       const timer = this.metrics.batchSeconds.startTimer();
       try {
-        const out = await this.processor.process(this.consumer.stream, entries, redelivered || attempt > 0);
-        await out.flush(this.redis, { stream: this.consumer.stream, group: this.consumer.group, ids });
+        await this.processAndCommit(entries, redelivered || attempt > 0);
         timer();
         this.observeLatency(entries);
         return;
       } catch (err) {
+        if (isFencedError(err)) throw err;
         this.metrics.batchRetries.inc();
         // Left unacknowledged: whoever owns the shard next claims and redoes it (idempotently).
         if (this.stopped) return;
-        const transient = isTransientError(err);
-        if (!transient && attempt + 1 >= MAX_ATTEMPTS_ON_BUG) {
-          this.logger.error({ err, shard: this.shard, ids }, 'batch keeps failing; acknowledging it to unblock the shard');
-          await this.consumer.ack(ids);
-          return;
+        if (!isTransientError(err)) {
+          this.logger.warn({ err, shard: this.shard, count: entries.length }, 'batch failed; redoing it entry by entry');
+          return this.oneByOne(entries);
         }
-        this.logger.warn({ err, shard: this.shard, attempt, transient }, 'batch failed; retrying');
-        await delay(Math.min(100 * 2 ** attempt, 2000));
+        this.logger.warn({ err, shard: this.shard, attempt }, 'batch failed (transient); retrying');
+        await delay(backoff(attempt));
       }
     }
   }
 
-  private observeLatency(entries: StreamEntry[]): void {
-    const now = Date.now();
-    const t = entries[0].fields.indexOf('t');
-    if (t >= 0) this.metrics.gatewayToAckSeconds.observe((now - Number(entries[0].fields[t + 1])) / 1000);
+  private async oneByOne(entries: StreamEntry[]): Promise<void> {
+    for (const entry of entries) {
+      for (let attempt = 0; ; attempt++) {
+        if (this.stopped) return;
+        try {
+          await this.processAndCommit([entry], true);
+          break;
+        } catch (err) {
+          if (isFencedError(err)) throw err;
+          if (isTransientError(err)) {
+            await delay(backoff(attempt));
+            continue;
+          }
+          await this.deadLetter(entry, err);
+          break;
+        }
+      }
+    }
   }
+
+  private async processAndCommit(entries: StreamEntry[], redelivered: boolean): Promise<void> {
+    this.fence.assertValid();
+    const effects = await this.processor.process(this.consumer.stream, entries, { redelivered, fence: this.fence });
+    try {
+      this.fence.assertValid();
+      await this.committer.commit({ effects: effects.list, ack: this.ackOf(entries), deadLetters: effects.deadLetters, fence: this.fence });
+      for (const dead of effects.deadLetters) streamMetrics().deadLetters.inc({ stream: dead.stream });
+    } finally {
+      effects.settle();
+    }
+  }
+
+  /** The entry alone failed: its sender is told, the entry is kept with its error, and acknowledged. */
+  private async deadLetter(entry: StreamEntry, error: unknown): Promise<void> {
+    const stream = this.consumer.stream;
+    this.logger.error({ err: error, shard: this.shard, id: entry.id }, 'entry failed on its own; moving it to the dead-letter stream');
+    const effects = this.processor.deadLettered(stream, entry, error);
+    for (let attempt = 0; !this.stopped; attempt++) {
+      try {
+        this.fence.assertValid();
+        await this.committer.commit({
+          effects: effects.list,
+          ack: this.ackOf([entry]),
+          deadLetters: [{ stream, id: entry.id, fields: entry.fields, error: describe(error) }],
+          fence: this.fence,
+        });
+        streamMetrics().deadLetters.inc({ stream });
+        return;
+      } catch (err) {
+        if (isFencedError(err)) throw err;
+        await delay(backoff(attempt));
+      }
+    }
+  }
+
+  private ackOf(entries: StreamEntry[]) {
+    return { stream: this.consumer.stream, group: this.consumer.group, ids: entries.map((e) => e.id) };
+  }
+
+  private observeLatency(entries: StreamEntry[]): void {
+    const t = entries[0].fields.indexOf('t');
+    if (t >= 0) this.metrics.gatewayToAckSeconds.observe((Date.now() - Number(entries[0].fields[t + 1])) / 1000);
+  }
+}
+
+function describe(error: unknown): string {
+  const e = error as { code?: unknown; message?: unknown };
+  return `${e?.code ? `${String(e.code)} ` : ''}${String(e?.message ?? error)}`;
+}
+
+function backoff(attempt: number): number {
+  return Math.min(100 * 2 ** attempt, 2000);
 }
 
 function delay(ms: number): Promise<void> {

@@ -2,7 +2,7 @@ import { ChatError, ErrorCode, eventFrameRaw, OpDataOf, ServerEvent } from '@cha
 import { MessageRepository } from '@chat/store';
 import { MembershipCache } from '../membership-cache';
 import { OpContext, OpHandler } from '../op-context';
-import { parseMessageId, requireMember } from '../room-access';
+import { parseMessageId, requireUnmuted } from '../room-access';
 
 /** `message.edit`: the author alone, on a live message; the room gets the whole new message. */
 export class MessageEditHandler implements OpHandler<OpDataOf<'message.edit'>> {
@@ -13,7 +13,7 @@ export class MessageEditHandler implements OpHandler<OpDataOf<'message.edit'>> {
 
   async handle(ctx: OpContext, { messageId, text }: OpDataOf<'message.edit'>): Promise<void> {
     const { roomId, seq } = parseMessageId(messageId);
-    await requireMember(this.cache, roomId, ctx.user.id);
+    await requireUnmuted(this.cache, roomId, ctx.user.id);
     const current = await this.messages.find(roomId, seq);
     if (!current || current.deletedAt) throw new ChatError(ErrorCode.NOT_FOUND, `message ${messageId} does not exist`);
     if (current.author.id !== ctx.user.id) throw new ChatError(ErrorCode.FORBIDDEN, 'only the author can edit a message');

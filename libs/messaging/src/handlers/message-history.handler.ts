@@ -1,6 +1,6 @@
 import { ChatError, DEFAULT_HISTORY_LIMIT, ErrorCode, OpDataOf } from '@chat/protocol';
 import { MessageRepository } from '@chat/store';
-import { MembershipCache } from '../membership-cache';
+import { Membership } from '../membership';
 import { OpContext, OpHandler } from '../op-context';
 import { parseMessageId, requireMember } from '../room-access';
 
@@ -11,7 +11,7 @@ import { parseMessageId, requireMember } from '../room-access';
 export class MessageHistoryHandler implements OpHandler<OpDataOf<'message.history'>> {
   constructor(
     private readonly messages: MessageRepository,
-    private readonly cache: MembershipCache,
+    private readonly cache: Membership,
   ) {}
 
   async handle(ctx: OpContext, data: OpDataOf<'message.history'>): Promise<void> {

@@ -1,17 +1,10 @@
-import {
-  ChatError,
-  ErrorCode,
-  eventFrameRaw,
-  OpDataOf,
-  roomOfMessageId,
-  ServerEvent,
-} from '@chat/protocol';
+import { ChatError, ErrorCode, eventFrameRaw, OpDataOf, roomOfMessageId, ServerEvent } from '@chat/protocol';
 import { AppendOutcome, MessageDraft, MessageRepository } from '@chat/store';
+import { isFencedError, isTransientError } from '@chat/streams';
 import { MembershipCache } from '../membership-cache';
 import { MessagingMetrics } from '../messaging.metrics';
-import { OpContext } from '../op-context';
-import { parseMessageId, requireMember } from '../room-access';
-import { isTransientError } from '@chat/streams';
+import { failAlone, OpContext } from '../op-context';
+import { parseMessageId, requireUnmuted } from '../room-access';
 
 export interface SendItem {
   ctx: OpContext;
@@ -20,11 +13,14 @@ export interface SendItem {
 
 /**
  * `message.send`, a run of them at a time: permission checks from the membership cache,
- * then ONE transaction for all accepted sends (seqs reserved per room, one multi-row
+ * then ONE fenced transaction for all accepted sends (seqs reserved per room, one multi-row
  * INSERT), then replies and `message.created` events, serialized once each. A send whose
  * (author, clientMsgId) exists gets the first message back and creates nothing; its event
  * is published again only when the entry itself is a redelivery (its first run committed
- * but never published).
+ * but never published). One send's own failure never touches its neighbours: a check that
+ * throws, or a batch insert that fails for a reason other than the database being away,
+ * leaves the others to commit and publish, and only that send is answered INTERNAL and set
+ * aside on the dead-letter stream.
  */
 export class MessageSendHandler {
   constructor(
@@ -37,13 +33,11 @@ export class MessageSendHandler {
     const accepted: SendItem[] = [];
     for (const item of items) {
       try {
-        await this.check(item);
-        accepted.push(item);
+        if (await this.accepts(item)) accepted.push(item);
       } catch (err) {
-        if (!(err instanceof ChatError)) throw err;
-        // A clientMsgId already stored returns its message whatever changed since (PROTOCOL.md).
-        if (await this.messages.findByClientMsgId(item.ctx.user.id, item.data.clientMsgId)) accepted.push(item);
-        else item.ctx.out.replyError(item.ctx.env, item.ctx.ref, err.toBody());
+        if (isTransientError(err) || isFencedError(err)) throw err;
+        this.cache.clear();
+        failAlone(item.ctx, err, 'message could not be stored');
       }
     }
     if (accepted.length === 0) return;
@@ -51,10 +45,10 @@ export class MessageSendHandler {
     try {
       // Only redelivered entries are likely to exist already; fresh ones take the one-statement path.
       const mayExist = accepted.some((item) => item.ctx.redelivered);
-      outcomes = await this.messages.appendBatch(accepted.map(toDraft), { mayExist });
+      outcomes = await this.messages.appendBatch(accepted.map(toDraft), { mayExist, fence: accepted[0].ctx.fence });
     } catch (err) {
-      if (isTransientError(err)) throw err;
-      // One bad draft must not fail its neighbours: retry them one by one.
+      if (isTransientError(err) || isFencedError(err)) throw err;
+      // One bad draft must not fail its neighbours: redo them one by one.
       for (const item of accepted) await this.handleOne(item);
       return;
     }
@@ -64,21 +58,30 @@ export class MessageSendHandler {
 
   private async handleOne(item: SendItem): Promise<void> {
     try {
-      const [outcome] = await this.messages.appendBatch([toDraft(item)]);
+      const [outcome] = await this.messages.appendBatch([toDraft(item)], { fence: item.ctx.fence });
       this.publish(item, outcome);
     } catch (err) {
-      if (isTransientError(err)) throw err;
-      item.ctx.out.replyError(item.ctx.env, item.ctx.ref, { code: ErrorCode.INTERNAL, message: 'message could not be stored' });
+      if (isTransientError(err) || isFencedError(err)) throw err;
+      failAlone(item.ctx, err, 'message could not be stored');
+    }
+  }
+
+  /** True when the send goes to the insert; false when it was answered (refused) already. */
+  private async accepts(item: SendItem): Promise<boolean> {
+    try {
+      await this.check(item);
+      return true;
+    } catch (err) {
+      if (!(err instanceof ChatError)) throw err;
+      // A clientMsgId already stored returns its message whatever changed since (PROTOCOL.md).
+      if (await this.messages.findByClientMsgId(item.ctx.user.id, item.data.clientMsgId)) return true;
+      item.ctx.out.replyError(item.ctx.env, item.ctx.ref, err.toBody());
+      return false;
     }
   }
 
   private async check({ ctx, data }: SendItem): Promise<void> {
-    const me = await requireMember(this.cache, data.roomId, ctx.user.id);
-    const now = Date.now();
-    if (me.mutedUntil !== null && me.mutedUntil > now) {
-      const until = new Date(me.mutedUntil).toISOString();
-      throw new ChatError(ErrorCode.FORBIDDEN, `you are muted in this room until ${until}`, me.mutedUntil - now);
-    }
+    await requireUnmuted(this.cache, data.roomId, ctx.user.id);
     if (data.replyTo !== undefined) await this.checkReplyTo(data.roomId, data.replyTo);
   }
 

@@ -2,14 +2,14 @@ import { ChatError, ErrorCode, eventFrame, OpDataOf, ServerEvent } from '@chat/p
 import { MessageRepository } from '@chat/store';
 import { MembershipCache } from '../membership-cache';
 import { OpContext, OpHandler } from '../op-context';
-import { parseMessageId, requireMember } from '../room-access';
+import { parseMessageId, requireUnmuted } from '../room-access';
 
 type ReactionData = OpDataOf<'reaction.add'>;
 
 /**
  * `reaction.add` / `reaction.remove` (one instance each): one reaction per user, message and
  * emoji; the room gets the emoji's new count and users. Repeating an add (or a remove of
- * nothing) answers ok and publishes nothing.
+ * nothing) answers ok and publishes nothing. A muted member cannot react.
  */
 export class ReactionHandler implements OpHandler<ReactionData> {
   constructor(
@@ -20,11 +20,12 @@ export class ReactionHandler implements OpHandler<ReactionData> {
 
   async handle(ctx: OpContext, { messageId, emoji }: ReactionData): Promise<void> {
     const { roomId, seq } = parseMessageId(messageId);
-    await requireMember(this.cache, roomId, ctx.user.id);
+    await requireUnmuted(this.cache, roomId, ctx.user.id);
     const message = await this.messages.find(roomId, seq);
     if (!message || message.deletedAt) throw new ChatError(ErrorCode.NOT_FOUND, `message ${messageId} does not exist`);
     const { changed, userIds } = await this.messages.react(roomId, seq, ctx.user.id, emoji, this.add);
-    if (changed) {
+    // Redelivered: the first run may have changed it and never published; the event carries the whole state.
+    if (changed || ctx.redelivered) {
       ctx.out.toRoom(roomId, eventFrame(ServerEvent.REACTION_UPDATED, { messageId, roomId, emoji, count: userIds.length, userIds }));
     }
     ctx.out.replyOk(ctx.env, ctx.ref);

@@ -3,7 +3,7 @@ import { RoomRepository, UserRepository } from '@chat/store';
 import { MembershipCache } from '../membership-cache';
 import { OpContext, OpHandler } from '../op-context';
 import { admitMember } from '../room-admission';
-import { requireMember } from '../room-access';
+import { requireUnmuted } from '../room-access';
 
 /**
  * `room.invite`: any member adds another user (the way into a private room). The room hears
@@ -19,7 +19,7 @@ export class RoomInviteHandler implements OpHandler<OpDataOf<'room.invite'>> {
   ) {}
 
   async handle(ctx: OpContext, { roomId, userId }: OpDataOf<'room.invite'>): Promise<void> {
-    await requireMember(this.cache, roomId, ctx.user.id);
+    await requireUnmuted(this.cache, roomId, ctx.user.id);
     const room = (await this.rooms.findById(roomId))!;
     if (room.kind === 'dm') throw new ChatError(ErrorCode.BAD_REQUEST, 'a direct message has exactly two members');
     const invitee = await this.users.findById(userId);

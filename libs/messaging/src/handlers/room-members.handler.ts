@@ -1,13 +1,13 @@
 import { OpDataOf } from '@chat/protocol';
 import { MemberList } from '../member-list';
-import { MembershipCache } from '../membership-cache';
+import { Membership } from '../membership';
 import { OpContext, OpHandler } from '../op-context';
 import { requireMember } from '../room-access';
 
 /** `room.members`: members only, each with role and presence. */
 export class RoomMembersHandler implements OpHandler<OpDataOf<'room.members'>> {
   constructor(
-    private readonly cache: MembershipCache,
+    private readonly cache: Membership,
     private readonly memberList: MemberList,
   ) {}
 

@@ -12,7 +12,7 @@ export class SessionSyncHandler implements OpHandler<unknown> {
 
   async handle(ctx: OpContext): Promise<void> {
     const roomIds = await this.rooms.roomIdsOf(ctx.user.id);
-    ctx.out.raw((m) => m.sadd(Keys.userRooms(ctx.user.id), USER_ROOMS_LOADED, ...roomIds));
+    ctx.out.add(['sadd', Keys.userRooms(ctx.user.id), USER_ROOMS_LOADED, ...roomIds]);
     ctx.out.toConnection(ctx.env, { sync: roomIds });
   }
 }

@@ -1,5 +1,6 @@
 import * as init from './001-init.migration';
 import * as moderation from './002-moderation-reactions-threads.migration';
+import * as fences from './003-shard-fences.migration';
 
 export interface Migration {
   version: number;
@@ -11,4 +12,5 @@ export interface Migration {
 export const MIGRATIONS: Migration[] = [
   { version: 1, name: 'init', up: init.up },
   { version: 2, name: 'moderation-reactions-threads', up: moderation.up },
+  { version: 3, name: 'shard-fences', up: fences.up },
 ];

@@ -1,6 +1,8 @@
 import { Message } from '@chat/protocol';
 import { Database, Queryable } from '../database';
 import { MESSAGE_COLUMNS, MessageRow, toMessage } from '../rows';
+import { WriteFence } from '../write-fence';
+import { fencedTransaction } from './shard-fence.repository';
 
 export interface MessageDraft {
   roomId: string;
@@ -22,7 +24,9 @@ export class MessageRepository {
   constructor(private readonly db: Database) {}
 
   /**
-   * Appends a batch and returns outcomes in draft order. Every draft's room must exist.
+   * Appends a batch and returns outcomes in draft order. Every draft's room must exist: when
+   * one does not, the whole batch fails and nothing of it is committed. With a `fence`, the
+   * write happens only under the shard's current epoch (see fencedTransaction).
    *
    * Fast path — when `mayExist` is false (fresh entries, nothing redelivered) and the batch
    * repeats no (author, clientMsgId): ONE statement, so one round trip and an implicit
@@ -32,17 +36,21 @@ export class MessageRepository {
    * and the batch takes the careful path: in one transaction, look the pairs up first,
    * then insert only the new ones (a duplicate returns the first message, created=false).
    */
-  async appendBatch(drafts: MessageDraft[], { mayExist = true }: { mayExist?: boolean } = {}): Promise<AppendOutcome[]> {
+  async appendBatch(
+    drafts: MessageDraft[],
+    { mayExist = true, fence }: { mayExist?: boolean; fence?: WriteFence } = {},
+  ): Promise<AppendOutcome[]> {
     if (drafts.length === 0) return [];
     const pairs = new Set(drafts.map((d) => clientKey(d.authorId, d.clientMsgId)));
     if (!mayExist && pairs.size === drafts.length) {
       try {
-        return (await this.insertWithSeqs(this.db, drafts)).map((message) => ({ message, created: true }));
+        fence?.assertValid();
+        return (await this.insertWithSeqs(this.db, drafts, fence)).map((message) => ({ message, created: true }));
       } catch (err) {
         if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
       }
     }
-    return this.db.transaction(async (tx) => {
+    const careful = async (tx: Queryable) => {
       const existing = await this.findByClientIds(tx, drafts);
       const outcomes: (AppendOutcome | undefined)[] = drafts.map((d) => {
         const found = existing.get(clientKey(d.authorId, d.clientMsgId));
@@ -74,7 +82,8 @@ export class MessageRepository {
         // A later duplicate of a pair created in this same batch.
         return { message: outcomes[firstOfPair.get(clientKey(d.authorId, d.clientMsgId))!]!.message, created: false };
       });
-    });
+    };
+    return fence ? fencedTransaction(this.db, fence, careful) : this.db.transaction(careful);
   }
 
   /** One page of history, oldest first: the `limit` messages before `beforeSeq` (or the latest). */
@@ -210,9 +219,11 @@ export class MessageRepository {
   /**
    * One statement: seq blocks reserved per room, the rows inserted with `base + k` (k = the
    * draft's ordinal in its room), and the authors' read markers moved to their own messages
-   * (an author has read what they wrote).
+   * (an author has read what they wrote). With a fence, the statement first checks the
+   * shard's epoch; and it fails as a whole (chat_assert) when a room of the batch is missing,
+   * so a batch is never committed in part.
    */
-  private async insertWithSeqs(q: Queryable, drafts: MessageDraft[]): Promise<Message[]> {
+  private async insertWithSeqs(q: Queryable, drafts: MessageDraft[], fence?: WriteFence): Promise<Message[]> {
     const ordinal = new Map<string, number>();
     const ks = drafts.map((d) => {
       const k = (ordinal.get(d.roomId) ?? 0) + 1;
@@ -220,9 +231,12 @@ export class MessageRepository {
       return k;
     });
     const rows = await q.query<MessageRow>(
-      `WITH d AS (
-         SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-           AS d(room_id, k, author_id, author_name, text, client_msg_id, reply_to)
+      `WITH fence AS (
+         SELECT CASE WHEN $8::int IS NULL THEN true ELSE chat_fence_check($8::int, $9::bigint) END AS ok
+       ), d AS (
+         SELECT d.* FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+           AS d(room_id, k, author_id, author_name, text, client_msg_id, reply_to), fence
+         WHERE fence.ok
        ), n AS (
          SELECT room_id, count(*)::int AS n FROM d GROUP BY room_id
        ), reserved AS (
@@ -238,7 +252,8 @@ export class MessageRepository {
          FROM (SELECT room_id, author_id, max(seq) AS seq FROM ins GROUP BY room_id, author_id) a
          WHERE rm.room_id = a.room_id AND rm.user_id = a.author_id
        )
-       SELECT * FROM ins`,
+       SELECT ins.* FROM ins
+       WHERE chat_assert((SELECT count(*) FROM reserved) = (SELECT count(*) FROM n), 'a room of this batch does not exist')`,
       [
         drafts.map((d) => d.roomId),
         ks,
@@ -247,6 +262,8 @@ export class MessageRepository {
         drafts.map((d) => d.text),
         drafts.map((d) => d.clientMsgId),
         drafts.map((d) => d.replyTo ?? null),
+        fence?.shard ?? null,
+        fence?.epoch ?? null,
       ],
     );
     const byKey = new Map(rows.map((r) => [`${r.room_id}\u0000${r.client_msg_id}\u0000${r.author_id}`, toMessage(r)]));

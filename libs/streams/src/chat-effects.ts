@@ -1,0 +1,79 @@
+import {
+  DeliveryHeader,
+  encodeDelivery,
+  encodeRoomEvent,
+  Envelope,
+  envelopeFromFields,
+  ErrorBody,
+  ErrorCode,
+  failureFrame,
+  MAX_REF_LENGTH,
+  replyOkRaw,
+} from '@chat/protocol';
+import { Channels, Keys } from '@chat/redis';
+import { Effects } from './effects';
+
+/**
+ * The chat's effects of one batch, in the words of the protocol: replies, room events, user
+ * controls, and the gateways' room-set cache. Each payload is serialized here once; the
+ * BatchCommitter writes them after COMMIT, atomically with the XACK.
+ */
+export class ChatEffects extends Effects {
+  /** A successful reply to the sender (nothing when the op carried no `ref`). */
+  replyOk(to: Envelope, ref: string | undefined, dataJson = '{}'): void {
+    if (ref !== undefined) this.toConnection(to, {}, replyOkRaw(ref, dataJson));
+  }
+
+  /** A failure: a reply when the op had a `ref`, an `error` event otherwise. */
+  replyError(to: Envelope, ref: string | undefined, error: ErrorBody): void {
+    this.toConnection(to, {}, failureFrame(ref, error));
+  }
+
+  /** A frame and/or control for one connection, through its gateway. */
+  toConnection(to: Envelope, header: Omit<DeliveryHeader, 'c'>, frame = ''): void {
+    this.add(['publish', Channels.gateway(to.g), encodeDelivery({ ...header, c: to.c }, frame)]);
+  }
+
+  /** A room event, serialized once, for every member connection on every gateway; `seq` for messages. */
+  toRoom(roomId: string, frame: string, seq?: number): void {
+    this.add(['spublish', Channels.room(roomId), encodeRoomEvent(frame, seq)]);
+  }
+
+  /** A frame and/or control for every connection of a user. */
+  toUser(userId: string, header: Omit<DeliveryHeader, 'c'>, frame = ''): void {
+    this.add(['publish', Channels.user(userId), encodeDelivery(header, frame)]);
+  }
+
+  /** Keeps the gateways' room-set cache in step. */
+  userJoinedRoom(userId: string, roomId: string): void {
+    this.add(['sadd', Keys.userRooms(userId), roomId]);
+  }
+
+  userLeftRoom(userId: string, roomId: string): void {
+    this.add(['srem', Keys.userRooms(userId), roomId]);
+  }
+}
+
+/**
+ * What the sender of an entry that failed on its own is told: INTERNAL, as a reply when the
+ * frame carried a `ref`. Nothing when the entry is not even a well-formed envelope.
+ */
+export function internalErrorReply(entry: { fields: string[] }): ChatEffects {
+  const out = new ChatEffects();
+  try {
+    const env = envelopeFromFields(entry.fields);
+    out.replyError(env, refOf(env.f), { code: ErrorCode.INTERNAL, message: 'this request could not be processed; it was set aside for an operator' });
+  } catch {
+    // Nobody to answer.
+  }
+  return out;
+}
+
+function refOf(frame: string): string | undefined {
+  try {
+    const ref = (JSON.parse(frame) as { ref?: unknown }).ref;
+    return typeof ref === 'string' && ref.length <= MAX_REF_LENGTH ? ref : undefined;
+  } catch {
+    return undefined;
+  }
+}
