@@ -19,11 +19,12 @@ export interface BenchConfig {
   textBytes: number;
   /** Which systems to run, in order (BENCH_SYSTEMS, comma-separated). */
   systems: SystemKey[];
-  /** How every system's clients read a delivery (BENCH_PARSE): 'scan' (default) finds the bench
-   *  marker by string search without JSON-decoding the frame (ws clients; socket.io-client through
-   *  a parser that short-cuts `message.created`), so one client process can count 190 receivers
-   *  with headroom; 'full' JSON-decodes every delivery, as an application would (socket.io-client's
-   *  stock parser), and then this one process is the bottleneck on a 2-core box. */
+  /** How every system's clients read a delivery (BENCH_PARSE): 'full' (default) JSON-decodes
+   *  every delivered frame, as an application does (ws clients: JSON.parse of the frame;
+   *  socket.io-client: its stock parser), so every system is compared with the client work a
+   *  real receiver does, and the bench process's CPU per delivery is part of the totals;
+   *  'scan' finds the bench marker by string search without decoding (socket.io-client through a
+   *  parser that short-cuts `message.created`), which leaves the one client process more headroom. */
   parse: ParseMode;
   /** Admin URL of the PostgreSQL server in which a bench_<random> database is made (BENCH_DATABASE_URL). */
   databaseAdminUrl: string;
@@ -60,7 +61,7 @@ export function loadConfig(): BenchConfig {
   for (const s of systems) {
     if (!['socketio', 'ours', 'uws'].includes(s)) throw new Error(`BENCH_SYSTEMS: unknown system "${s}"`);
   }
-  const parse = (process.env.BENCH_PARSE ?? 'scan') as ParseMode;
+  const parse = (process.env.BENCH_PARSE ?? 'full') as ParseMode;
   if (parse !== 'full' && parse !== 'scan') throw new Error('BENCH_PARSE must be full or scan');
   const clients = Math.floor(num('BENCH_CLIENTS', 200, 2));
   const senders = Math.floor(num('BENCH_SENDERS', 10, 1));

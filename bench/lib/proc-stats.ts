@@ -1,8 +1,17 @@
 /** Resident memory and CPU time of a process, from /proc (Linux). */
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 
-const CLK_TCK = 100;
+/** Clock ticks per second of the times in /proc/<pid>/stat (`getconf CLK_TCK`; 100 on Linux). */
+export const CLK_TCK = (() => {
+  try {
+    const v = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', timeout: 2000 }).trim());
+    return Number.isFinite(v) && v > 0 ? v : 100;
+  } catch {
+    return 100;
+  }
+})();
 export const CORES = cpus().length;
 
 /** VmRSS in KiB, or null when the process is gone. */
@@ -15,15 +24,60 @@ export function rssKb(pid: number): number | null {
   }
 }
 
-/** User + system CPU seconds, or null when the process is gone. */
-export function cpuSeconds(pid: number): number | null {
+export interface ProcStat {
+  ppid: number;
+  /** utime + stime of the process (all its threads), seconds. */
+  cpu: number;
+  /** cutime + cstime: CPU of its children that exited and were waited for, seconds. */
+  childrenCpu: number;
+}
+
+/** The CPU fields of /proc/<pid>/stat, or null when the process is gone. */
+export function procStat(pid: number): ProcStat | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name, which is in parentheses and may hold spaces.
+    // Fields after the command name, which is in parentheses and may hold spaces:
+    // rest[0] is field 3 (state), rest[1] field 4 (ppid), rest[11..14] fields 14..17.
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(rest[11]) + Number(rest[12])) / CLK_TCK; // utime, stime (fields 14, 15)
+    return {
+      ppid: Number(rest[1]),
+      cpu: (Number(rest[11]) + Number(rest[12])) / CLK_TCK, // utime, stime
+      childrenCpu: (Number(rest[13]) + Number(rest[14])) / CLK_TCK, // cutime, cstime
+    };
   } catch {
     return null;
+  }
+}
+
+/** User + system CPU seconds (utime + stime, all threads), or null when the process is gone. */
+export function cpuSeconds(pid: number): number | null {
+  return procStat(pid)?.cpu ?? null;
+}
+
+/** Process title (argv as rewritten by the process, NULs as spaces); null when gone. */
+export function cmdline(pid: number): string | null {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+/g, ' ').trim();
+  } catch {
+    return null;
+  }
+}
+
+/** Direct children of `pid` (from /proc/<pid>/task/<tid>/children; a /proc scan where that is missing). */
+export function childPids(pid: number): number[] {
+  try {
+    const out: number[] = [];
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const list = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+      if (list) for (const c of list.split(/\s+/)) out.push(Number(c));
+    }
+    return out;
+  } catch {
+    const out: number[] = [];
+    for (const entry of readdirSync('/proc')) {
+      if (/^\d+$/.test(entry) && procStat(Number(entry))?.ppid === pid) out.push(Number(entry));
+    }
+    return out;
   }
 }
 
@@ -37,6 +91,53 @@ export function machineTicks(): { busy: number; total: number } | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * One child of the postmaster, by its process title (`update_process_title`, on by default):
+ * 'backend' of a database ("postgres: 15/main: <user> <database> <host> <state>"), or a
+ * 'background' process (checkpointer, background writer, walwriter, autovacuum launcher and
+ * workers, logical replication launcher, ...).
+ */
+export interface PostgresChild {
+  pid: number;
+  kind: 'backend' | 'background';
+  database: string | null;
+  cpu: number;
+}
+
+const PG_BACKGROUND = /: (checkpointer|background writer|walwriter|autovacuum|logical replication|stats collector|archiver|walsender|walreceiver|startup|parallel worker|io worker|walsummarizer)/;
+
+/** The postmaster's live children with their CPU, classified by title. */
+export function postgresChildren(postmaster: number): PostgresChild[] {
+  const out: PostgresChild[] = [];
+  for (const pid of childPids(postmaster)) {
+    const title = cmdline(pid);
+    const cpu = cpuSeconds(pid);
+    if (title === null || cpu === null) continue;
+    if (PG_BACKGROUND.test(title)) {
+      // "autovacuum worker <db>" names the database it vacuums; count it as background.
+      out.push({ pid, kind: 'background', database: null, cpu });
+      continue;
+    }
+    // "postgres: [cluster: ]user database host state": the database is the word after the user.
+    // A child not yet retitled shows the postmaster's own command line: database null.
+    const m = /^postgres:\s+(?:\S+:\s+)?(\S+)\s+(\S+)\s/.exec(title + ' ');
+    out.push({ pid, kind: 'backend', database: m ? m[2] : null, cpu });
+  }
+  return out;
+}
+
+/**
+ * CPU seconds of a whole PostgreSQL cluster so far: the postmaster itself, its children that
+ * exited (cutime + cstime of the postmaster, which waits for them) and its live children.
+ */
+export function postgresClusterCpu(postmaster: number): number | null {
+  const pm = procStat(postmaster);
+  if (!pm) return null;
+  let live = 0;
+  for (const pid of childPids(postmaster)) live += cpuSeconds(pid) ?? 0;
+  return pm.cpu + pm.childrenCpu + live;
 }
 
 /** PostgreSQL backends serving `database` (their process title names it). */

@@ -1,12 +1,14 @@
 /** The side-by-side table (measure | baseline | ours | ratio | ceiling | target) and its checks. */
 import type { PhaseResult } from './recorder';
-import type { ProcUsage, SetupReport } from './system';
+import type { CpuPerDeliveries, ProcUsage, SetupReport } from './system';
 import type { DrainReport } from './workload';
 
 export interface PhaseRun {
   result: PhaseResult;
   drain: DrainReport;
   usage: ProcUsage;
+  /** CPU ms per 1,000 deliveries in the measured window (servers, client, per process). */
+  cpuPerK: CpuPerDeliveries;
 }
 
 export interface SystemRun {
@@ -106,6 +108,17 @@ export function buildRows(runs: Record<string, SystemRun | undefined>): Row[] {
   add('max: client process CPU %', (s) => s.max.usage.clientCpuPercent);
   add('rate: server CPU % (all processes)', (s) => s.rate.usage.serverCpuPercentTotal);
   add('rate: client process CPU %', (s) => s.rate.usage.clientCpuPercent);
+  // DESIGN.md: server CPU (user + sys of every server process) per 1,000 deliveries ≤ ½ of the baseline's.
+  const halfOfBaseline = (pick: (s: SystemRun) => number | null) => (v: number | string | null) =>
+    !!b && typeof v === 'number' && pick(b) != null && v <= 0.5 * pick(b)!;
+  const serversK = (p: 'max' | 'rate') => (s: SystemRun) => s[p].cpuPerK.servers;
+  const clusterK = (p: 'max' | 'rate') => (s: SystemRun) => s[p].cpuPerK.serversAlt['postgres-cluster'] ?? s[p].cpuPerK.servers;
+  for (const p of ['max', 'rate'] as const) {
+    add(`${p}: servers CPU ms / 1,000 deliveries`, serversK(p), '≤ ½ of baseline, durable', halfOfBaseline(serversK(p)));
+    add(`${p}: same, with the whole PostgreSQL cluster`, clusterK(p), '≤ ½ of baseline, durable', halfOfBaseline(serversK(p)));
+    add(`${p}: client CPU ms / 1,000 deliveries`, (s) => s[p].cpuPerK.client);
+    add(`${p}: servers + client CPU ms / 1,000 deliveries`, (s) => s[p].cpuPerK.serversPlusClient);
+  }
   add('max / rate: other CPU % on the box (noise)', (s) => `${s.max.usage.otherCpuPercent ?? '?'} / ${s.rate.usage.otherCpuPercent ?? '?'}`);
   add('connect attempts failed before hello (retried)', (s) => sum(s.setup.connectFailures), '0', (v) => v === 0);
   add('socket closes / error events', (s) => `${s.clientTrouble.closes} / ${sum(s.clientTrouble.errorEvents)}`, '0 / 0', (_, s) => s.clientTrouble.closes === 0);
@@ -131,5 +144,43 @@ export function formatTable(rows: Row[], ranCeiling: boolean): string {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
   const left = new Set([0, head.indexOf('target')]);
   const line = (cols: string[]) => '| ' + cols.map((c, i) => (left.has(i) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
+  return [line(head), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...body.map(line)].join('\n');
+}
+
+/**
+ * Where each system spends its CPU: per process (or group of processes), CPU ms per 1,000
+ * deliveries and % of one core, for both phases.
+ */
+export function formatCpuBreakdown(runs: Record<string, SystemRun | undefined>): string {
+  const head = ['system', 'process', 'max ms/1k', 'max %core', 'rate ms/1k', 'rate %core'];
+  const body: string[][] = [];
+  const cell = (v: number | null | undefined) => (v == null ? '—' : String(v));
+  for (const run of Object.values(runs)) {
+    if (!run) continue;
+    const names = [...new Set([...Object.keys(run.max.cpuPerK.byProcess), ...Object.keys(run.rate.cpuPerK.byProcess)])];
+    for (const n of names) {
+      const role = run.max.usage.roles[n] ?? run.rate.usage.roles[n];
+      const k = run.max.usage.groupProcesses[n] ?? run.rate.usage.groupProcesses[n];
+      const label = `${n}${k != null ? ` (${k} procs)` : ''}${role === 'outside' ? ' [not counted]' : ''}`;
+      body.push([run.label, label, cell(run.max.cpuPerK.byProcess[n]), cell(run.max.usage.cpuPercent[n]), cell(run.rate.cpuPerK.byProcess[n]), cell(run.rate.usage.cpuPercent[n])]);
+    }
+    for (const alt of Object.keys(run.max.cpuPerK.serversAlt)) {
+      const a = (p: 'max' | 'rate') => run[p].usage.altServerCpuSeconds[alt]?.aggregateSeconds;
+      const pct = (p: 'max' | 'rate') => {
+        const v = a(p);
+        return v == null ? null : Math.round((v / run[p].usage.wallSeconds) * 1000) / 10;
+      };
+      const perK = (p: 'max' | 'rate') => {
+        const v = a(p);
+        const d = run[p].cpuPerK.deliveriesPerSecond;
+        return v == null || d <= 0 ? null : Math.round((v / run[p].usage.wallSeconds / d) * 1e8) / 100;
+      };
+      body.push([run.label, `${alt} (instead of ${run.max.usage.altServerCpuSeconds[alt].replaces.join(' + ')})`, cell(perK('max')), cell(pct('max')), cell(perK('rate')), cell(pct('rate'))]);
+    }
+    body.push([run.label, 'ALL SERVERS', cell(run.max.cpuPerK.servers), cell(run.max.usage.serverCpuPercentTotal), cell(run.rate.cpuPerK.servers), cell(run.rate.usage.serverCpuPercentTotal)]);
+    body.push([run.label, 'client (bench process)', cell(run.max.cpuPerK.client), cell(run.max.usage.clientCpuPercent), cell(run.rate.cpuPerK.client), cell(run.rate.usage.clientCpuPercent)]);
+  }
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+  const line = (cols: string[]) => '| ' + cols.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
   return [line(head), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...body.map(line)].join('\n');
 }

@@ -6,12 +6,30 @@ import { CORES, cpuSeconds, machineTicks, rssKb } from './proc-stats';
 
 export interface ServerProc {
   name: string;
-  /** 'server': the processes clients connect to (gateways); 'backend': everything else. */
-  role: 'server' | 'backend';
+  /** 'server': the processes clients connect to (gateways); 'backend': everything else the system
+   *  runs (its CPU is the system's); 'outside': measured and shown, not the system's (another
+   *  database's backends on a shared PostgreSQL cluster). */
+  role: 'server' | 'backend' | 'outside';
   pid: number;
-  /** Comes and goes during a run (a pooled database backend): found anew at every snapshot,
-   *  its CPU summed under `group`; one that appeared within a phase counts from zero. */
+  /** Comes and goes during a run (a pooled database backend): found anew at every sample
+   *  (PhaseCpu, every 200 ms), its CPU summed under `group`; one that appeared within a phase
+   *  counts from zero, one that exited counts up to its last sample. */
   group?: string;
+  /** Reads its cumulative CPU seconds some other way than utime + stime of `pid` (e.g. the
+   *  CPU of a process's exited children). */
+  read?(): number | null;
+}
+
+/**
+ * A second account of part of a system's CPU, read as one cumulative figure (ours: the whole
+ * PostgreSQL cluster, exited backends included), that replaces the `replaces` groups in an
+ * alternative servers' total.
+ */
+export interface CpuAggregate {
+  name: string;
+  replaces: string[];
+  /** Cumulative CPU seconds so far; null when unreadable. */
+  read(): number | null;
 }
 
 export interface SetupReport {
@@ -53,8 +71,10 @@ export interface RunningSystem {
   label: string;
   clients: BenchClient[];
   procs: ServerProc[];
-  /** Processes found anew at each snapshot (see ServerProc.group). */
+  /** Processes found anew at each sample (see ServerProc.group). */
   transientProcs?(): ServerProc[];
+  /** Alternative accounts of part of the CPU (see CpuAggregate). */
+  cpuAggregates?: CpuAggregate[];
   setup: SetupReport;
   notes: string[];
   /** Tail of each server process's own log, when the system keeps one (ours: devstack). */
@@ -88,27 +108,102 @@ export interface ProcSnapshot {
   procs: ServerProc[];
   cpu: Record<string, number | null>;
   rss: Record<string, number | null>;
+  aggregates: Record<string, number | null>;
   selfCpu: NodeJS.CpuUsage;
   machine: { busy: number; total: number } | null;
 }
 
-export function snapshot(sys: Pick<RunningSystem, 'procs' | 'transientProcs'>): ProcSnapshot {
-  const procs = [...sys.procs, ...(sys.transientProcs?.() ?? [])];
+export function snapshot(sys: Pick<RunningSystem, 'procs' | 'transientProcs' | 'cpuAggregates'>): ProcSnapshot {
+  const fixed = sys.procs;
+  const transient = sys.transientProcs?.() ?? [];
   return {
     at: performance.now(),
-    procs,
-    cpu: Object.fromEntries(procs.map((p) => [p.name, cpuSeconds(p.pid)])),
-    rss: rssOf(procs.filter((p) => !p.group)),
+    procs: [...fixed, ...transient],
+    cpu: Object.fromEntries([...fixed, ...transient].map((p) => [p.group ? pidKey(p.pid) : p.name, p.read ? p.read() : cpuSeconds(p.pid)])),
+    rss: rssOf(fixed),
+    aggregates: Object.fromEntries((sys.cpuAggregates ?? []).map((a) => [a.name, a.read()])),
     selfCpu: process.cpuUsage(),
     machine: machineTicks(),
   };
 }
 
+const pidKey = (pid: number) => `pid:${pid}`;
+
+/**
+ * CPU of a system over one window: a snapshot at `begin` (called again to restart the window,
+ * e.g. after a warm-up), the transient processes sampled every `intervalMs` in between (a
+ * backend that exits keeps its last sample), a snapshot at `end`.
+ */
+export class PhaseCpu {
+  private a: ProcSnapshot | null = null;
+  /** Transient processes seen since `begin`: the CPU at their first sight in the window (0 when
+   *  born after `begin`) and at their latest. */
+  private seen = new Map<number, { proc: ServerProc; first: number; latest: number }>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly sys: Pick<RunningSystem, 'procs' | 'transientProcs' | 'cpuAggregates'>,
+    private readonly intervalMs = Number(process.env.BENCH_CPU_SAMPLE_MS) || 200,
+  ) {}
+
+  begin(): void {
+    this.a = snapshot(this.sys);
+    this.seen.clear();
+    for (const p of this.a.procs) {
+      const c = this.a.cpu[pidKey(p.pid)];
+      if (p.group && c != null) this.seen.set(p.pid, { proc: p, first: c, latest: c });
+    }
+    if (this.sys.transientProcs && !this.timer) {
+      this.timer = setInterval(() => this.sample(), this.intervalMs);
+      this.timer.unref();
+    }
+  }
+
+  private sample(procs = this.sys.transientProcs?.() ?? [], cpu?: Record<string, number | null>): void {
+    for (const p of procs) {
+      if (!p.group) continue;
+      const c = cpu ? cpu[pidKey(p.pid)] : cpuSeconds(p.pid);
+      if (c == null) continue;
+      const s = this.seen.get(p.pid);
+      if (s && s.proc.group === p.group) s.latest = Math.max(s.latest, c);
+      else this.seen.set(p.pid, { proc: p, first: 0, latest: c });
+    }
+  }
+
+  end(): ProcUsage {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    const b = snapshot(this.sys);
+    this.sample(b.procs, b.cpu);
+    const groups: Record<string, { seconds: number; role: ServerProc['role']; processes: number }> = {};
+    for (const { proc, first, latest } of this.seen.values()) {
+      const g = (groups[proc.group!] ??= { seconds: 0, role: proc.role, processes: 0 });
+      g.seconds += latest - first;
+      g.processes++;
+    }
+    return usageBetween(this.a ?? b, b, groups, this.sys.cpuAggregates ?? []);
+  }
+}
+
 export interface ProcUsage {
+  /** Wall time between the two snapshots, s. */
+  wallSeconds: number;
+  /** User + system CPU seconds over the window, per process or group (name → s). */
+  cpuSeconds: Record<string, number | null>;
+  /** Role of each entry of cpuSeconds; 'outside' entries are not in the totals. */
+  roles: Record<string, ServerProc['role']>;
+  /** How many processes each group summed (transient ones seen in the window). */
+  groupProcesses: Record<string, number>;
   /** % of one core over the phase, per process. */
   cpuPercent: Record<string, number | null>;
   serverCpuPercentTotal: number;
+  /** CPU seconds of every process of the system (servers and backends, not 'outside'). */
+  serverCpuSeconds: number;
+  /** Alternative totals: serverCpuSeconds with the aggregate in place of the groups it replaces. */
+  altServerCpuSeconds: Record<string, { aggregateSeconds: number | null; replaces: string[]; totalSeconds: number | null }>;
   clientCpuPercent: number;
+  /** CPU seconds of this process: all the clients (user + system, process.cpuUsage). */
+  clientCpuSeconds: number;
   /** Busy CPU of the whole machine, in % of one core (CORES × 100 = all busy). */
   machineCpuPercent: number | null;
   /** machine − client − the system's processes: other work on the box that disturbed the phase. */
@@ -118,41 +213,101 @@ export interface ProcUsage {
   maxServerRssKb: number | null;
 }
 
-export function usageBetween(a: ProcSnapshot, b: ProcSnapshot): ProcUsage {
+const r3 = (v: number) => Math.round(v * 1000) / 1000;
+
+export function usageBetween(
+  a: ProcSnapshot,
+  b: ProcSnapshot,
+  groups: Record<string, { seconds: number; role: ServerProc['role']; processes: number }> = {},
+  aggregates: CpuAggregate[] = [],
+): ProcUsage {
   const wall = (b.at - a.at) / 1000;
-  const cpuPercent: Record<string, number | null> = {};
-  const groups: Record<string, number> = {};
+  const pct = (sec: number | null) => (sec == null || wall <= 0 ? null : Math.round((sec / wall) * 1000) / 10);
+  const cpuSecondsOut: Record<string, number | null> = {};
+  const roles: Record<string, ServerProc['role']> = {};
+  const groupProcesses: Record<string, number> = {};
   let total = 0;
   for (const p of b.procs) {
+    if (p.group) continue;
     const y = b.cpu[p.name];
-    const x = p.name in a.cpu ? a.cpu[p.name] : p.group ? 0 : null;
-    if (p.group) {
-      if (x != null && y != null) groups[p.group] = (groups[p.group] ?? 0) + (y - x);
-      continue;
-    }
-    const pct = x == null || y == null || wall <= 0 ? null : Math.round(((y - x) / wall) * 1000) / 10;
-    cpuPercent[p.name] = pct;
-    total += pct ?? 0;
+    const x = a.cpu[p.name];
+    const sec = x == null || y == null ? null : y - x;
+    cpuSecondsOut[p.name] = sec == null ? null : r3(sec);
+    roles[p.name] = p.role;
+    if (p.role !== 'outside') total += sec ?? 0;
   }
-  for (const [g, sec] of Object.entries(groups)) {
-    const pct = wall > 0 ? Math.round((sec / wall) * 1000) / 10 : 0;
-    cpuPercent[g] = pct;
-    total += pct;
+  for (const [g, v] of Object.entries(groups)) {
+    cpuSecondsOut[g] = r3(v.seconds);
+    roles[g] = v.role;
+    groupProcesses[g] = v.processes;
+    if (v.role !== 'outside') total += v.seconds;
   }
+  const altServerCpuSeconds: ProcUsage['altServerCpuSeconds'] = {};
+  for (const [name, y] of Object.entries(b.aggregates)) {
+    const x = a.aggregates[name];
+    const agg = x == null || y == null ? null : y - x;
+    const replaces = aggregates.find((c) => c.name === name)?.replaces ?? [];
+    const replaced = replaces.reduce((s, g) => s + (cpuSecondsOut[g] != null && roles[g] !== 'outside' ? cpuSecondsOut[g]! : 0), 0);
+    altServerCpuSeconds[name] = {
+      aggregateSeconds: agg == null ? null : r3(agg),
+      replaces,
+      totalSeconds: agg == null ? null : r3(total - replaced + agg),
+    };
+  }
+  const cpuPercent = Object.fromEntries(Object.entries(cpuSecondsOut).map(([k, v]) => [k, pct(v)]));
   const self = (b.selfCpu.user + b.selfCpu.system - a.selfCpu.user - a.selfCpu.system) / 1e6;
   const serverRss = b.procs.filter((p) => p.role === 'server').map((p) => b.rss[p.name]);
-  const clientCpuPercent = wall > 0 ? Math.round((self / wall) * 1000) / 10 : 0;
+  const clientCpuPercent = pct(self) ?? 0;
+  const serverPct = pct(total) ?? 0;
   const machine =
     a.machine && b.machine && b.machine.total > a.machine.total
       ? Math.round(((b.machine.busy - a.machine.busy) / (b.machine.total - a.machine.total)) * CORES * 1000) / 10
       : null;
   return {
+    wallSeconds: r3(wall),
+    cpuSeconds: cpuSecondsOut,
+    roles,
+    groupProcesses,
     cpuPercent,
-    serverCpuPercentTotal: Math.round(total * 10) / 10,
+    serverCpuPercentTotal: serverPct,
+    serverCpuSeconds: r3(total),
+    altServerCpuSeconds,
     clientCpuPercent,
+    clientCpuSeconds: r3(self),
     machineCpuPercent: machine,
-    otherCpuPercent: machine === null ? null : Math.max(0, Math.round((machine - clientCpuPercent - total) * 10) / 10),
+    otherCpuPercent: machine === null ? null : Math.max(0, Math.round((machine - clientCpuPercent - serverPct) * 10) / 10),
     rssKb: b.rss,
     maxServerRssKb: serverRss.some((r) => r == null) ? null : Math.max(...(serverRss as number[])),
+  };
+}
+
+/** CPU milliseconds per 1,000 deliveries over one phase window. */
+export interface CpuPerDeliveries {
+  /** Deliveries per second to all members (senders get their own messages too) in the phase's
+   *  measured window, the divisor. */
+  deliveriesPerSecond: number;
+  /** Every process of the system (servers and backends), user + sys. */
+  servers: number | null;
+  /** Alternative servers' totals (ours: with the whole PostgreSQL cluster), by aggregate. */
+  serversAlt: Record<string, number | null>;
+  /** The bench process (all clients). */
+  client: number | null;
+  serversPlusClient: number | null;
+  /** Per process or group, 'outside' ones included (not in `servers`). */
+  byProcess: Record<string, number | null>;
+}
+
+export function cpuPerDeliveries(u: ProcUsage, deliveriesPerSecond: number): CpuPerDeliveries {
+  // CPU rate over the CPU window / delivery rate over the recorder's window: both windows are
+  // the measured seconds of the phase, taken a few ms apart.
+  const per = (sec: number | null) =>
+    sec == null || u.wallSeconds <= 0 || deliveriesPerSecond <= 0 ? null : Math.round(((sec / u.wallSeconds / deliveriesPerSecond) * 1e6) * 100) / 100;
+  return {
+    deliveriesPerSecond,
+    servers: per(u.serverCpuSeconds),
+    serversAlt: Object.fromEntries(Object.entries(u.altServerCpuSeconds).map(([k, v]) => [k, per(v.totalSeconds)])),
+    client: per(u.clientCpuSeconds),
+    serversPlusClient: per(u.serverCpuSeconds + u.clientCpuSeconds),
+    byProcess: Object.fromEntries(Object.entries(u.cpuSeconds).map(([k, v]) => [k, per(v)])),
   };
 }
