@@ -6,10 +6,13 @@ import {
   PgDatabase,
   PgliteDatabase,
   RoomRepository,
+  ShardFenceRepository,
   UserRepository,
+  fencedTransaction,
   migrate,
   openDatabase,
 } from '@chat/store';
+import { FENCED_SQLSTATE } from '@chat/streams';
 import { createTestDatabase } from '../support/postgres';
 
 /**
@@ -458,6 +461,17 @@ describe.each(ENGINES)('store on $name', (engine) => {
       expect([retry.created, retry.message.seq]).toEqual([true, 2]);
     });
 
+    it('the one-statement fast path also writes nothing when a room of the batch is missing', async () => {
+      const alice = await newUser('alice');
+      const room = await newRoom(alice);
+      await messages.appendBatch([draft(room.id, alice, 'before')]);
+      const batch = [draft(room.id, alice, 'fast-ok'), draft(newRoomId(), alice, 'fast-missing'), draft(room.id, alice, 'fast-ok2')];
+      await expect(messages.appendBatch(batch, { mayExist: false })).rejects.toMatchObject({ code: 'CHA01' });
+      // No seq was reserved, no row inserted, no read marker moved.
+      expect(await lastSeqOf(room.id)).toBe(1);
+      expect(await seqsInDb(room.id)).toEqual([1]);
+    });
+
     it('gives concurrent batches for one room gapless unique seqs (10 batches at once)', async () => {
       const alice = await newUser('alice');
       const room = await newRoom(alice);
@@ -490,6 +504,78 @@ describe.each(ENGINES)('store on $name', (engine) => {
         expect(await seqsInDb(room.id)).toEqual(range(1, 8));
         expect(await lastSeqOf(room.id)).toBe(8);
       }
+    });
+  });
+
+  describe('shard fences', () => {
+    const fenceOf = (shard: number, epoch: number, valid = true) => ({
+      shard,
+      epoch,
+      assertValid: jest.fn(() => {
+        if (!valid) throw Object.assign(new Error('lease deadline passed'), { fenced: true });
+      }),
+    });
+    let shard = 1000;
+
+    it('advance gives each acquisition a higher epoch', async () => {
+      const fences = new ShardFenceRepository(db);
+      shard++;
+      expect(await fences.advance(shard)).toBe(1);
+      expect(await fences.advance(shard)).toBe(2);
+      expect(await fences.advance(shard + 5000)).toBe(1);
+    });
+
+    it('appends under the current epoch, on both paths', async () => {
+      const fences = new ShardFenceRepository(db);
+      const alice = await newUser('alice');
+      const room = await newRoom(alice);
+      const epoch = await fences.advance(++shard);
+      const fence = fenceOf(shard, epoch);
+      await messages.appendBatch([draft(room.id, alice, 'f1')], { mayExist: false, fence });
+      await messages.appendBatch([draft(room.id, alice, 'f2')], { mayExist: true, fence });
+      expect(await seqsInDb(room.id)).toEqual([1, 2]);
+      expect(fence.assertValid).toHaveBeenCalled();
+    });
+
+    it('refuses a former owner (stale epoch) with CHF01 and writes nothing, on both paths', async () => {
+      const fences = new ShardFenceRepository(db);
+      const alice = await newUser('alice');
+      const room = await newRoom(alice);
+      const old = await fences.advance(++shard);
+      await fences.advance(shard); // a new owner took the shard
+      for (const mayExist of [false, true]) {
+        await expect(messages.appendBatch([draft(room.id, alice, `stale-${mayExist}`)], { mayExist, fence: fenceOf(shard, old) })).rejects.toMatchObject({
+          code: FENCED_SQLSTATE,
+        });
+      }
+      await expect(fencedTransaction(db, fenceOf(shard, old), (tx) => tx.query('SELECT 1'))).rejects.toMatchObject({ code: FENCED_SQLSTATE });
+      expect(await seqsInDb(room.id)).toEqual([]);
+      expect(await lastSeqOf(room.id)).toBe(0);
+    });
+
+    it('does not even send the write when the local lease deadline has passed', async () => {
+      const fences = new ShardFenceRepository(db);
+      const alice = await newUser('alice');
+      const room = await newRoom(alice);
+      const epoch = await fences.advance(++shard);
+      await expect(messages.appendBatch([draft(room.id, alice, 'late')], { mayExist: false, fence: fenceOf(shard, epoch, false) })).rejects.toMatchObject({ fenced: true });
+      expect(await seqsInDb(room.id)).toEqual([]);
+    });
+
+    it('a fenced transaction is ambient: repository calls inside it roll back with it', async () => {
+      const fences = new ShardFenceRepository(db);
+      const alice = await newUser('alice');
+      const room = await newRoom(alice);
+      const epoch = await fences.advance(++shard);
+      await expect(
+        fencedTransaction(db, fenceOf(shard, epoch), async () => {
+          await messages.appendBatch([draft(room.id, alice, 'inside')]);
+          await rooms.setMute(room.id, alice.id, new Date(Date.now() + 60_000));
+          throw new Error('the op failed after its writes');
+        }),
+      ).rejects.toThrow('the op failed');
+      expect(await seqsInDb(room.id)).toEqual([]);
+      expect((await rooms.memberStates(room.id)).get(alice.id)?.mutedUntil).toBeNull();
     });
   });
 

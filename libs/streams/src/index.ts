@@ -10,3 +10,4 @@ export * from './stream-workers';
 export * from './transient-error';
 export * from './group-reader';
 export * from './stream.metrics';
+export * from './dead-letters';
