@@ -16,6 +16,7 @@ const text = z
 
 export const OpData = {
   auth: z.object({ token: z.string().min(1).max(4096) }),
+  'auth.refresh': z.object({ token: z.string().min(1).max(4096) }), // answered by the gateway (docs/protocol.md)
   ping: z.object({}).optional(),
   'room.create': z.object({
     name: z.string().trim().min(1).max(80),
