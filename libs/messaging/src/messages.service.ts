@@ -82,7 +82,7 @@ export class MessagesService {
       'read.mark': new ReadMarkHandler(rooms, cache),
       resume: new ResumeHandler(rooms, messages, limit),
       [InternalOp.CATCHUP]: new CatchupHandler(messages, cache, limit),
-      [InternalOp.SESSION_SYNC]: new SessionSyncHandler(rooms),
+      [InternalOp.SESSION_SYNC]: new SessionSyncHandler(rooms, users),
     };
     const processor = new BatchProcessor(handlers, new MessageSendHandler(messages, cache, metrics), metrics, logger);
 
