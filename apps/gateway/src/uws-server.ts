@@ -1,5 +1,5 @@
 import uWS from 'uWebSockets.js';
-import { ConnectionData, Gateway } from '@chat/gateway-core';
+import { ConnectionData, Gateway, GatewayCloseCode } from '@chat/gateway-core';
 import { Readiness, renderMetrics } from '@chat/observability';
 import { MAX_FRAME_BYTES } from '@chat/protocol';
 
@@ -10,7 +10,16 @@ export interface UwsServerOptions {
   maxBackpressureBytes: number;
 }
 
-const decoder = new TextDecoder();
+/** Fatal: a frame that is not UTF-8 is refused (1007), never decoded with replacement characters. */
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * What uWS accepts before the gateway sees a frame. Past it uWS drops the TCP connection
+ * without a close frame (the client sees 1006), so it sits far above the protocol's 64 KiB:
+ * every frame up to it gets TOO_LARGE and a proper 1009 from the gateway. uWS buffers a frame
+ * only as its bytes arrive, and the sender is closed on the first oversized one.
+ */
+export const TRANSPORT_MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
 
 /**
  * The uWebSockets.js transport: `/ws` for clients and `/healthz`, `/readyz`, `/metrics` on
@@ -20,10 +29,8 @@ const decoder = new TextDecoder();
  */
 export function createUwsServer(gateway: Gateway, readiness: Readiness, options: UwsServerOptions) {
   const app = uWS.App();
-  // Frames are accepted up to 4× the protocol limit so an oversized one gets a TOO_LARGE
-  // answer before the close; beyond that uWS closes with 1009 on its own.
   app.ws<ConnectionData>('/ws', {
-    maxPayloadLength: MAX_FRAME_BYTES * 4,
+    maxPayloadLength: TRANSPORT_MAX_PAYLOAD_BYTES,
     maxBackpressure: options.maxBackpressureBytes,
     closeOnBackpressureLimit: 1,
     idleTimeout: Math.min(960, Math.max(8, Math.round((2 * options.heartbeatMs) / 1000))),
@@ -38,7 +45,19 @@ export function createUwsServer(gateway: Gateway, readiness: Readiness, options:
     },
     open: (ws) => gateway.onOpen(ws),
     // Binary frames are read as UTF-8 text too: what matters is that they hold a JSON frame.
-    message: (ws, message) => gateway.onMessage(ws, decoder.decode(message), message.byteLength),
+    // (uWS itself drops a *text* frame that is not UTF-8, with 1006; binary ones reach us.)
+    message: (ws, message) => {
+      const bytes = message.byteLength;
+      // An oversized frame is refused on its size alone: no need to decode it.
+      if (bytes > MAX_FRAME_BYTES) return gateway.onMessage(ws, '', bytes);
+      let text: string;
+      try {
+        text = decoder.decode(message);
+      } catch {
+        return ws.end(GatewayCloseCode.INVALID_PAYLOAD, 'frame is not valid UTF-8');
+      }
+      gateway.onMessage(ws, text, bytes);
+    },
     close: (ws) => gateway.onClose(ws),
   });
 

@@ -30,12 +30,27 @@ describe('TokenService', () => {
     }],
     ['alg none', () => handMade({ alg: 'none' }, { sub: alice.id, username: 'alice' })],
     ['an expired token', () => handMade({ alg: 'HS256' }, { sub: alice.id, username: 'alice', exp: Math.floor(Date.now() / 1000) - 1 })],
-    ['a token not valid yet', () => handMade({ alg: 'HS256' }, { sub: alice.id, username: 'alice', nbf: Math.floor(Date.now() / 1000) + 60 })],
-    ['missing claims', () => handMade({ alg: 'HS256' }, { sub: alice.id })],
+    ['a token not valid yet', () =>
+      handMade({ alg: 'HS256' }, { sub: alice.id, username: 'alice', nbf: Math.floor(Date.now() / 1000) + 60, exp: Math.floor(Date.now() / 1000) + 120 })],
+    ['missing claims', () => handMade({ alg: 'HS256' }, { sub: alice.id, exp: Math.floor(Date.now() / 1000) + 60 })],
+    ['a token without exp (it would never expire)', () => handMade({ alg: 'HS256' }, { sub: alice.id, username: 'alice' })],
   ])('rejects %s with UNAUTHORIZED, sync and async alike', async (_case, make) => {
     const token = await make();
     expect(() => tokens.verifySync(token)).toThrow(ChatError);
     expect(() => tokens.verifySync(token)).toThrow(/invalid token/);
     await expect(tokens.verify(token)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+  });
+
+  it('tells a session when its token was issued and when it expires', async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const session = tokens.verifySession(await tokens.sign(alice));
+    expect(session.user).toEqual(alice);
+    expect(session.issuedAt).toBeGreaterThanOrEqual(before);
+    expect(session.expiresAt).toBe(session.issuedAt + 3600);
+  });
+
+  it('verifySession refuses what verifySync refuses', () => {
+    const noExp = handMade({ alg: 'HS256' }, { sub: alice.id, username: 'alice', iat: 1 });
+    expect(() => tokens.verifySession(noExp)).toThrow(/exp/);
   });
 });

@@ -2,9 +2,19 @@ import { ChatError, ErrorCode, User } from '@chat/protocol';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 
+/** What a verified token says about the session it opens. */
+export interface TokenSession {
+  user: User;
+  /** `iat`, seconds since epoch (0 when absent): compared with the user's revocation time. */
+  issuedAt: number;
+  /** `exp`, seconds since epoch: the gateway closes the socket then, unless refreshed. */
+  expiresAt: number;
+}
+
 /**
  * Session tokens: HS256 JWTs with the user id as `sub` and the username as a claim, so a
- * gateway authenticates a socket without any lookup.
+ * gateway authenticates a socket without any lookup. Every token must carry `exp`: one
+ * without would open sessions that never end.
  */
 export class TokenService {
   private readonly key: Uint8Array;
@@ -30,7 +40,7 @@ export class TokenService {
   /** The token's user; UNAUTHORIZED when it is malformed, forged or expired. */
   async verify(token: string): Promise<User> {
     try {
-      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'] });
+      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], requiredClaims: ['exp'] });
       if (typeof payload.sub !== 'string' || typeof payload.username !== 'string') {
         throw new Error('token lacks sub or username');
       }
@@ -46,6 +56,11 @@ export class TokenService {
    * inside res.cork(), can be closed by uWS right after the 101 (uNetworking/uWebSockets#1928).
    */
   verifySync(token: string): User {
+    return this.verifySession(token).user;
+  }
+
+  /** verifySync with the token's issue and expiry times (what a gateway session needs). */
+  verifySession(token: string): TokenSession {
     const fail = (why: string): never => {
       throw new ChatError(ErrorCode.UNAUTHORIZED, `invalid token: ${why}`);
     };
@@ -55,7 +70,7 @@ export class TokenService {
     const expected = createHmac('sha256', this.secret).update(`${header}.${payload}`).digest();
     const given = Buffer.from(signature, 'base64url');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) fail('signature verification failed');
-    let claims: { sub?: unknown; username?: unknown; exp?: unknown; nbf?: unknown };
+    let claims: { sub?: unknown; username?: unknown; exp?: unknown; nbf?: unknown; iat?: unknown };
     try {
       if ((JSON.parse(Buffer.from(header, 'base64url').toString()) as { alg?: string }).alg !== 'HS256') fail('unexpected alg');
       claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as typeof claims;
@@ -64,9 +79,14 @@ export class TokenService {
       return fail('malformed');
     }
     const now = Math.floor(Date.now() / 1000);
-    if (typeof claims.exp === 'number' && claims.exp <= now) fail('"exp" claim timestamp check failed');
+    if (typeof claims.exp !== 'number') fail('missing required "exp" claim');
+    if ((claims.exp as number) <= now) fail('"exp" claim timestamp check failed');
     if (typeof claims.nbf === 'number' && claims.nbf > now) fail('"nbf" claim timestamp check failed');
     if (typeof claims.sub !== 'string' || typeof claims.username !== 'string') fail('token lacks sub or username');
-    return { id: claims.sub as string, username: claims.username as string };
+    return {
+      user: { id: claims.sub as string, username: claims.username as string },
+      issuedAt: typeof claims.iat === 'number' ? claims.iat : 0,
+      expiresAt: claims.exp as number,
+    };
   }
 }

@@ -50,6 +50,10 @@ export const EnvSchema = z
     RATE_USER_WINDOW_MS: positive.min(100).default(60_000),
     RATE_USER_FRAMES: positive.default(1200),
     RATE_USER_SENDS: positive.default(300),
+    /** How often a gateway adds its local per-user counts to the shared ones (ms). */
+    RATE_USER_SYNC_MS: positive.min(10).max(1000).default(100),
+    /** Sockets one user may hold open on one gateway; one more is closed 4008. */
+    MAX_SOCKETS_PER_USER: positive.default(32),
   })
   .refine((env) => env.NODE_ENV !== 'production' || env.JWT_SECRET !== DEV_SECRET, {
     message: 'JWT_SECRET must be set in production',
@@ -80,13 +84,14 @@ export function toConfig(env: Env) {
       maxBackpressureBytes: env.MAX_BACKPRESSURE_BYTES,
       maxPendingFrames: env.MAX_PENDING_FRAMES,
       heartbeatIntervalMs: env.GATEWAY_HEARTBEAT_INTERVAL_MS,
+      maxSocketsPerUser: env.MAX_SOCKETS_PER_USER,
     },
     rateLimits: {
       connection: {
         frames: { perSecond: env.RATE_CONN_FRAMES_PER_SEC, burst: env.RATE_CONN_FRAMES_BURST },
         sends: { perSecond: env.RATE_CONN_SENDS_PER_SEC, burst: env.RATE_CONN_SENDS_BURST },
       },
-      user: { windowMs: env.RATE_USER_WINDOW_MS, frames: env.RATE_USER_FRAMES, sends: env.RATE_USER_SENDS },
+      user: { windowMs: env.RATE_USER_WINDOW_MS, frames: env.RATE_USER_FRAMES, sends: env.RATE_USER_SENDS, syncMs: env.RATE_USER_SYNC_MS },
     },
     presence: {
       port: env.PRESENCE_PORT,

@@ -5,6 +5,10 @@ export interface ConnectionData {
   id: string;
   /** Set once the token is verified. */
   user?: User;
+  /** The token's `exp` (seconds since epoch): the socket is closed 4001 then unless refreshed. */
+  expiresAt?: number;
+  /** The token's `iat` (seconds), kept from the upgrade until the session has checked revocation. */
+  issuedAt?: number;
   openedAt: number;
   /** Subscribed to the user's rooms and greeted with `hello`: frames are processed. */
   ready: boolean;

@@ -43,6 +43,12 @@ export class ConnectionRegistry {
     return false;
   }
 
+  /** How many sockets the user has on this gateway. */
+  countOf(userId: string): number {
+    const current = this.byUser.get(userId);
+    return current === undefined ? 0 : current instanceof Set ? current.size : 1;
+  }
+
   ofUser(userId: string): ClientSocket[] {
     const current = this.byUser.get(userId);
     return current === undefined ? [] : current instanceof Set ? [...current] : [current];

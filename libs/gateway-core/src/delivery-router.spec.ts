@@ -258,4 +258,25 @@ describe('DeliveryRouter', () => {
       expect([...a1.sent, ...a2.sent, ...b1.sent]).toEqual([]);
     });
   });
+
+  describe('close control', () => {
+    it('sends the frame, then closes every socket of the user with the code (and nothing else applies)', () => {
+      const frame = eventFrame('error', { code: 'UNAUTHORIZED', message: 'signed out everywhere' });
+      router.toUser(alice.id, encodeDelivery({ close: { code: 4001, reason: 'token revoked' }, sub: [{ roomId: 'r1', after: 0 }] }, frame));
+      for (const s of [a1, a2]) {
+        expect(s.sent).toEqual([frame]);
+        expect(s.ended).toEqual([{ code: 4001, reason: 'token revoked' }]);
+      }
+      expect(b1.ended).toEqual([]);
+      expect(ssubscribe).not.toHaveBeenCalled();
+    });
+
+    it('closes one connection without a frame (an unknown user answered by $session.sync)', () => {
+      router.toConnection(encodeDelivery({ c: 'c-a1', close: { code: 4001, reason: 'unknown user' } }));
+      expect(a1.sent).toEqual([]);
+      expect(a1.ended).toEqual([{ code: 4001, reason: 'unknown user' }]);
+      expect(sessions.enter).not.toHaveBeenCalled();
+      expect(a2.ended).toEqual([]);
+    });
+  });
 });

@@ -11,7 +11,8 @@ import { SessionOpener } from './session-opener';
  * Applies what services publish for this gateway's connections: `gw:{id}` targets one
  * connection, `user:{id}` every connection of a user. A delivery may carry a frame (sent
  * byte for byte) and controls: subscribe to rooms (held back, caught up on seq > after, then
- * live — see RoomCatchups), end a catch-up, unsubscribe, or finish a session bootstrap.
+ * live — see RoomCatchups), end a catch-up, unsubscribe, finish a session bootstrap, or
+ * close the socket(s) (a revoked or unknown user: the frame, if any, goes out first).
  */
 export class DeliveryRouter {
   constructor(
@@ -40,6 +41,7 @@ export class DeliveryRouter {
   private apply(socket: ClientSocket, header: DeliveryHeader, frame: string): void {
     const data = socket.getUserData();
     if (data.closed) return;
+    if (header.close) return this.close(socket, header.close, frame);
     if (header.sync) this.sessions.enter(socket, header.sync).catch(this.onError);
     for (const roomId of header.unsub ?? []) {
       this.catchups.cancel(socket, roomId);
@@ -51,6 +53,15 @@ export class DeliveryRouter {
     }
     if (header.caughtUp) this.catchups.finish(socket, header.caughtUp.roomId, header.caughtUp.upTo);
     for (const { roomId, after } of header.sub ?? []) this.catchUp(socket, roomId, after);
+  }
+
+  /** Nothing else of the delivery applies to a socket that is closing. */
+  private close(socket: ClientSocket, close: { code: number; reason: string }, frame: string): void {
+    if (frame) {
+      socket.send(frame);
+      this.metrics.deliveries.inc();
+    }
+    socket.end(close.code, close.reason.slice(0, 120));
   }
 
   /** Joins the room channel holding live events back, then asks the service for seq > after. */

@@ -1,15 +1,15 @@
-import Redis from 'ioredis';
 import { envelopeFields, isPresenceOp, isReadOp, routingKey, ClientFrame, User } from '@chat/protocol';
 import { Keys, shardOf } from '@chat/redis';
+import { OpStream } from './ports/op-stream';
 
 /**
  * Puts a client's op on its shard's stream: shard = hash(room, or the user for ops without
  * a room) mod S. The frame text goes as the client sent it; the service validates it again.
- * The connection auto-pipelines, so XADDs of one event-loop tick travel together.
+ * The op stream keeps call order; on Redis, the XADDs of one event-loop tick travel together.
  */
 export class Forwarder {
   constructor(
-    private readonly redis: Redis,
+    private readonly ops: OpStream,
     private readonly gatewayId: string,
     private readonly shards: number,
   ) {}
@@ -43,6 +43,6 @@ export class Forwarder {
 
   private append(stream: string, raw: string, user: User, connectionId: string): Promise<unknown> {
     const fields = envelopeFields({ f: raw, u: user.id, n: user.username, g: this.gatewayId, c: connectionId, t: Date.now() });
-    return this.redis.xadd(stream, '*', ...fields);
+    return this.ops.append(stream, fields);
   }
 }

@@ -1,4 +1,4 @@
-import { TokenService } from '@chat/auth';
+import { TokenService, TokenSession } from '@chat/auth';
 import { ClientFrame, MAX_FRAME_BYTES, User } from '@chat/protocol';
 import { settle } from '../../../test/support/deferred';
 import { FakeSocket } from '../../../test/support/fakes';
@@ -38,9 +38,9 @@ describe('FrameHandler', () => {
   const tokens = new TokenService(SECRET, 3600);
   let socket: FakeSocket;
   let forwarder: FakeForwarder;
-  let sessions: { open: jest.Mock<Promise<void>, [ClientSocket, User]> };
+  let sessions: { open: jest.Mock<Promise<void>, [ClientSocket, TokenSession]>; refresh: jest.Mock<void, [ClientSocket, number]> };
   /** The per-user limits shared through Redis: 0 = allowed, else ms to wait. */
-  let userLimits: { take: jest.Mock<Promise<number>, [string, boolean]> };
+  let userLimits: { take: jest.Mock<number | Promise<number>, [string, boolean]> };
   let handler: FrameHandler;
   let verify: jest.SpyInstance<Promise<User>, [string]>;
 
@@ -70,8 +70,11 @@ describe('FrameHandler', () => {
     socket = new FakeSocket('c1', { ready: false });
     verify = jest.spyOn(tokens, 'verify');
     forwarder = new FakeForwarder();
-    sessions = { open: jest.fn<Promise<void>, [ClientSocket, User]>(async () => undefined) };
-    userLimits = { take: jest.fn<Promise<number>, [string, boolean]>(async () => 0) };
+    sessions = {
+      open: jest.fn<Promise<void>, [ClientSocket, TokenSession]>(async () => undefined),
+      refresh: jest.fn<void, [ClientSocket, number]>((s, expiresAt) => void (s.getUserData().expiresAt = expiresAt)),
+    };
+    userLimits = { take: jest.fn<number | Promise<number>, [string, boolean]>(async () => 0) };
     // Generous local buckets: the rate-limit tests set their own.
     handler = build({ frames: { perSecond: 1000, burst: 1000 }, sends: { perSecond: 1000, burst: 1000 } });
   });
@@ -147,14 +150,27 @@ describe('FrameHandler', () => {
       handle(raw({ type: 'auth', ref: 'a1', data: { token } }));
       await verified();
       expect(sessions.open).toHaveBeenCalledTimes(1);
-      expect(sessions.open).toHaveBeenCalledWith(socket, alice);
+      expect(sessions.open).toHaveBeenCalledWith(socket, { user: alice, issuedAt: expect.any(Number), expiresAt: expect.any(Number) });
       expect(socket.ended).toEqual([]);
     });
 
     it('checks the token synchronously: the session opens within the same call', async () => {
       const token = await tokens.sign(alice);
       handle(raw({ type: 'auth', data: { token } }));
-      expect(sessions.open).toHaveBeenCalledWith(socket, alice);
+      expect(sessions.open).toHaveBeenCalledWith(socket, expect.objectContaining({ user: alice }));
+    });
+
+    it('rate-limits a bare socket that floods before auth, keeping it open', () => {
+      jest.spyOn(Date, 'now').mockReturnValue(1_700_000_000_000);
+      handler = build({ frames: { perSecond: 2, burst: 2 }, sends: { perSecond: 100, burst: 100 } });
+      for (let i = 1; i <= 4; i++) handle(raw({ type: 'room.list', ref: `l${i}` }));
+      expect(socket.frames.map((f) => [f.ref, (f.error as { code: string }).code])).toEqual([
+        ['l1', 'UNAUTHORIZED'],
+        ['l2', 'UNAUTHORIZED'],
+        ['l3', 'RATE_LIMITED'],
+        ['l4', 'RATE_LIMITED'],
+      ]);
+      expect(socket.ended).toEqual([]);
     });
 
     it('queues frames after auth until drainQueue runs them, in order', async () => {
@@ -340,6 +356,21 @@ describe('FrameHandler', () => {
       expect(socket.ended).toEqual([]);
     });
 
+    it('forwards in the same call when the user limit answers at once (no round trip)', () => {
+      userLimits.take.mockReturnValueOnce(0);
+      handle(raw({ type: 'room.list', ref: 'l1' }));
+      expect(forwarder.calls.map((c) => c.frame.ref)).toEqual(['l1']);
+    });
+
+    it('answers RATE_LIMITED at once when the user limit is known to be reached', () => {
+      userLimits.take.mockReturnValueOnce(700);
+      handle(raw({ type: 'room.list', ref: 'l1' }));
+      expect(socket.frames).toEqual([
+        { type: 'reply', ref: 'l1', ok: false, error: { code: 'RATE_LIMITED', message: expect.stringContaining('user'), retryAfterMs: 700 } },
+      ]);
+      expect(forwarder.calls).toEqual([]);
+    });
+
     it('answers UNAVAILABLE when the user limit cannot be checked', async () => {
       userLimits.take.mockRejectedValueOnce(new Error('Connection is closed.'));
       handle(raw({ type: 'room.list', ref: 'l1' }));
@@ -387,6 +418,47 @@ describe('FrameHandler', () => {
       socket.data.closed = true;
       await settle();
       expect(socket.sent).toEqual([]);
+    });
+  });
+
+  describe('auth.refresh', () => {
+    const later = new TokenService(SECRET, 7200);
+
+    beforeEach(() => {
+      makeReady();
+      socket.data.expiresAt = Math.floor(Date.now() / 1000) + 3600;
+    });
+
+    it('takes a newer token of the same user: replies its expiry and never forwards it', async () => {
+      const token = await later.sign(alice);
+      handle(raw({ type: 'auth.refresh', ref: 'x1', data: { token } }));
+      const expiresAt = later.verifySession(token).expiresAt;
+      expect(sessions.refresh).toHaveBeenCalledWith(socket, expiresAt);
+      expect(socket.frames).toEqual([{ type: 'reply', ref: 'x1', ok: true, data: { expiresAt: new Date(expiresAt * 1000).toISOString() } }]);
+      expect(forwarder.calls).toEqual([]);
+      expect(userLimits.take).not.toHaveBeenCalled();
+    });
+
+    it('refuses another user’s token with BAD_REQUEST and keeps the socket', async () => {
+      const token = await later.sign({ id: 'u-bob', username: 'bob' });
+      handle(raw({ type: 'auth.refresh', ref: 'x1', data: { token } }));
+      expect(socket.frames).toEqual([{ type: 'reply', ref: 'x1', ok: false, error: { code: 'BAD_REQUEST', message: 'the token is for another user' } }]);
+      expect(sessions.refresh).not.toHaveBeenCalled();
+      expect(socket.ended).toEqual([]);
+    });
+
+    it('refuses a bad token with UNAUTHORIZED and keeps the socket', () => {
+      handle(raw({ type: 'auth.refresh', ref: 'x1', data: { token: 'not-a-jwt' } }));
+      expect(socket.frames).toEqual([{ type: 'reply', ref: 'x1', ok: false, error: { code: 'UNAUTHORIZED', message: expect.stringMatching(/^invalid token/) } }]);
+      expect(sessions.refresh).not.toHaveBeenCalled();
+      expect(socket.ended).toEqual([]);
+    });
+
+    it('refuses a token that expires before the current one', async () => {
+      const sooner = await new TokenService(SECRET, 60).sign(alice);
+      handle(raw({ type: 'auth.refresh', ref: 'x1', data: { token: sooner } }));
+      expect(socket.frames[0]).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+      expect(sessions.refresh).not.toHaveBeenCalled();
     });
   });
 });

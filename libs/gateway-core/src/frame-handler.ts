@@ -1,4 +1,4 @@
-import { TokenService } from '@chat/auth';
+import { TokenService, TokenSession } from '@chat/auth';
 import {
   ChatError,
   ClientFrame,
@@ -7,12 +7,13 @@ import {
   ErrorCode,
   failureFrame,
   MAX_FRAME_BYTES,
+  Op,
   parseClientFrame,
   PONG_FRAME,
   replyOk,
-  User,
 } from '@chat/protocol';
 import { ClientSocket } from './client-socket';
+import { GatewayCloseCode } from './close-codes';
 import { ConnectionRateLimiter } from './connection-rate-limiter';
 import { Forwarder } from './forwarder';
 import { GatewayMetrics } from './gateway.metrics';
@@ -20,14 +21,59 @@ import { SessionOpener } from './session-opener';
 import { UserRateLimiter } from './user-rate-limiter';
 
 /** RFC 6455 1013: the backend did not answer; reconnect later. */
-export const TRY_AGAIN_LATER = 1013;
+export const TRY_AGAIN_LATER = GatewayCloseCode.TRY_AGAIN_LATER;
+
+/**
+ * Who answers each op: the gateway itself, or the services behind the streams. Typed over
+ * every op of libs/protocol, so a new op fails the build until it is placed here.
+ */
+const HANDLED_BY = {
+  auth: 'gateway',
+  'auth.refresh': 'gateway',
+  ping: 'gateway',
+  'room.create': 'services',
+  'room.list': 'services',
+  'room.join': 'services',
+  'room.leave': 'services',
+  'room.members': 'services',
+  'room.invite': 'services',
+  'dm.open': 'services',
+  'room.kick': 'services',
+  'room.ban': 'services',
+  'room.unban': 'services',
+  'room.mute': 'services',
+  'room.unmute': 'services',
+  'room.set_role': 'services',
+  'message.send': 'services',
+  'message.edit': 'services',
+  'message.delete': 'services',
+  'message.history': 'services',
+  'reaction.add': 'services',
+  'reaction.remove': 'services',
+  'read.mark': 'services',
+  'typing.start': 'services',
+  'typing.stop': 'services',
+  'presence.set': 'services',
+  resume: 'services',
+  search: 'services',
+} as const satisfies Record<Op, 'gateway' | 'services'>;
+
+type GatewayOp = { [O in Op]: (typeof HANDLED_BY)[O] extends 'gateway' ? O : never }[Op];
+type GatewayFrame = Extract<ClientFrame, { type: GatewayOp }>;
+type ServiceFrame = Exclude<ClientFrame, GatewayFrame>;
+
+function isGatewayFrame(frame: ClientFrame): frame is GatewayFrame {
+  return HANDLED_BY[frame.type] === 'gateway';
+}
 
 /**
  * Every frame a client sends lands here. The gateway answers what it can alone (size,
- * shape, auth, ping, rate limits) and forwards every other op to its stream. A bad frame gets
- * BAD_REQUEST and the socket stays open; only an oversized frame or a bad token closes it.
- * Rate limits: a local token bucket per connection first (no I/O), then the user's limits
- * shared by all gateways in Redis; RATE_LIMITED carries retryAfterMs and never closes.
+ * shape, auth, token refresh, ping, rate limits) and forwards every other op to its stream.
+ * A bad frame gets BAD_REQUEST and the socket stays open; only an oversized frame or a bad
+ * token closes it. Rate limits: a local token bucket per connection first (no I/O; it also
+ * covers a bare socket before auth), then the user's limits shared by all gateways
+ * (UserRateLimiter: counted locally, synced in batches); RATE_LIMITED carries retryAfterMs
+ * and never closes.
  */
 export class FrameHandler {
   constructor(
@@ -36,7 +82,7 @@ export class FrameHandler {
     private readonly forwarder: Forwarder,
     private readonly maxQueued: number,
     private readonly connectionLimits: ConnectionRateLimiter,
-    private readonly userLimits: UserRateLimiter,
+    private readonly userLimits: Pick<UserRateLimiter, 'take'>,
     private readonly metrics: GatewayMetrics,
   ) {}
 
@@ -55,6 +101,12 @@ export class FrameHandler {
     const parsed = parseClientFrame(raw);
     if (!parsed.ok) return this.fail(socket, parsed.ref, parsed.error, 'bad_request');
     const { frame } = parsed;
+    if (isGatewayFrame(frame)) return this.answer(socket, frame);
+    this.forwardLimited(socket, frame, raw);
+  }
+
+  /** The ops the gateway answers itself: the switch must name each of them (`never` below). */
+  private answer(socket: ClientSocket, frame: GatewayFrame): void {
     switch (frame.type) {
       case 'ping':
         socket.send(PONG_FRAME);
@@ -63,28 +115,72 @@ export class FrameHandler {
         return;
       case 'auth':
         return this.fail(socket, frame.ref, { code: ErrorCode.BAD_REQUEST, message: 'already authenticated' }, 'bad_request');
-      default:
-        this.forwardLimited(socket, frame, raw);
+      case 'auth.refresh':
+        return this.refresh(socket, frame.ref, frame.data.token);
+      default: {
+        const unhandled: never = frame;
+        throw new Error(`no gateway handler for ${(unhandled as ClientFrame).type}`);
+      }
     }
   }
 
-  private forwardLimited(socket: ClientSocket, frame: ClientFrame, raw: string): void {
+  /**
+   * `auth.refresh`: a newer token of the same user keeps the socket open past the current
+   * token's expiry. A bad token, another user's, or one expiring sooner is refused; the
+   * socket stays open on its current token either way.
+   */
+  private refresh(socket: ClientSocket, ref: string | undefined, token: string): void {
     const data = socket.getUserData();
-    const user = data.user!;
+    const wait = this.connectionLimits.take(data, false, Date.now());
+    if (wait > 0) return this.rateLimited(socket, ref, wait, 'connection');
+    let session: TokenSession;
+    try {
+      session = this.tokens.verifySession(token);
+    } catch (err) {
+      const message = err instanceof ChatError ? err.message : 'invalid token';
+      return this.fail(socket, ref, { code: ErrorCode.UNAUTHORIZED, message }, 'unauthorized');
+    }
+    if (session.user.id !== data.user!.id) {
+      return this.fail(socket, ref, { code: ErrorCode.BAD_REQUEST, message: 'the token is for another user' }, 'bad_request');
+    }
+    if (session.expiresAt < (data.expiresAt ?? 0)) {
+      return this.fail(socket, ref, { code: ErrorCode.BAD_REQUEST, message: 'the token expires before the current one' }, 'bad_request');
+    }
+    this.sessions.refresh(socket, session.expiresAt);
+    this.metrics.framesIn.inc({ outcome: 'refreshed' });
+    if (ref !== undefined) socket.send(replyOk(ref, { expiresAt: new Date(session.expiresAt * 1000).toISOString() }));
+  }
+
+  private forwardLimited(socket: ClientSocket, frame: ServiceFrame, raw: string): void {
+    const data = socket.getUserData();
     const isSend = frame.type === 'message.send';
     const wait = this.connectionLimits.take(data, isSend, Date.now());
     if (wait > 0) return this.rateLimited(socket, frame.ref, wait, 'connection');
-    this.userLimits
-      .take(user.id, isSend)
-      .then(async (userWait) => {
-        if (userWait > 0) return this.rateLimited(socket, frame.ref, userWait, 'user');
-        this.metrics.framesIn.inc({ outcome: 'forwarded' });
-        await this.forwarder.forward(frame, raw, user, data.id);
-        this.trackTyping(socket, frame);
-      })
-      .catch(() =>
-        this.fail(socket, frame.ref, { code: ErrorCode.UNAVAILABLE, message: 'backend unavailable, retry later' }, 'unavailable'),
-      );
+    let userWait: number | Promise<number>;
+    try {
+      userWait = this.userLimits.take(data.user!.id, isSend);
+    } catch {
+      return this.unavailable(socket, frame.ref);
+    }
+    if (typeof userWait === 'number') return this.forwardAllowed(socket, frame, raw, userWait);
+    userWait.then(
+      (w) => this.forwardAllowed(socket, frame, raw, w),
+      () => this.unavailable(socket, frame.ref),
+    );
+  }
+
+  private forwardAllowed(socket: ClientSocket, frame: ServiceFrame, raw: string, userWait: number): void {
+    if (userWait > 0) return this.rateLimited(socket, frame.ref, userWait, 'user');
+    const data = socket.getUserData();
+    this.metrics.framesIn.inc({ outcome: 'forwarded' });
+    this.forwarder.forward(frame, raw, data.user!, data.id).then(
+      () => this.trackTyping(socket, frame),
+      () => this.unavailable(socket, frame.ref),
+    );
+  }
+
+  private unavailable(socket: ClientSocket, ref: string | undefined): void {
+    this.fail(socket, ref, { code: ErrorCode.UNAVAILABLE, message: 'backend unavailable, retry later' }, 'unavailable');
   }
 
   /** Sending in a room ends the sender's typing there (PROTOCOL.md), without a round trip. */
@@ -104,25 +200,31 @@ export class FrameHandler {
     this.fail(socket, ref, error, 'rate_limited');
   }
 
-  /** A bare connection's first frame must be `auth`; anything else is answered UNAUTHORIZED. */
+  /**
+   * A bare connection's first frame must be `auth`; anything else is answered UNAUTHORIZED.
+   * The connection's frame bucket applies here too, so a bare socket cannot flood.
+   */
   private authenticate(socket: ClientSocket, raw: string): void {
+    const data = socket.getUserData();
+    const wait = this.connectionLimits.take(data, false, Date.now());
     const parsed = parseClientFrame(raw);
+    const ref = parsed.ok ? parsed.frame.ref : parsed.ref;
+    if (wait > 0) return this.rateLimited(socket, ref, wait, 'connection');
     if (!parsed.ok) return this.fail(socket, parsed.ref, parsed.error, 'bad_request');
     if (parsed.frame.type !== 'auth') {
       const error = { code: ErrorCode.UNAUTHORIZED, message: 'send {"type":"auth","data":{"token":"…"}} first' };
       return this.fail(socket, parsed.frame.ref, error, 'unauthorized');
     }
-    const data = socket.getUserData();
     data.queued = []; // frames arriving while the session opens wait for hello
-    let user: User;
+    let session: TokenSession;
     try {
-      user = this.tokens.verifySync(parsed.frame.data.token);
+      session = this.tokens.verifySession(parsed.frame.data.token);
     } catch (err) {
       const reason = err instanceof ChatError ? err.message : 'authentication failed';
       return socket.end(CloseCode.UNAUTHORIZED, reason.slice(0, 120));
     }
     // A good token whose session cannot open is a backend problem, not a bad token.
-    this.sessions.open(socket, user).catch(() => !data.closed && socket.end(TRY_AGAIN_LATER, 'backend unavailable, reconnect later'));
+    this.sessions.open(socket, session).catch(() => !data.closed && socket.end(TRY_AGAIN_LATER, 'backend unavailable, reconnect later'));
   }
 
   private queue(socket: ClientSocket, raw: string): void {

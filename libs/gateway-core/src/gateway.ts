@@ -1,7 +1,5 @@
-import Redis from 'ioredis';
 import { TokenService } from '@chat/auth';
 import { CloseCode, InternalOp, newConnectionId, User } from '@chat/protocol';
-import { Channels, roomOfChannel } from '@chat/redis';
 import { decodeRoomEvent } from '@chat/protocol';
 import { Logger } from '@chat/observability';
 import { ClientSocket, ConnectionData, TopicHub } from './client-socket';
@@ -11,9 +9,12 @@ import { DeliveryRouter } from './delivery-router';
 import { FrameHandler, TRY_AGAIN_LATER } from './frame-handler';
 import { Forwarder } from './forwarder';
 import { GatewayMetrics } from './gateway.metrics';
+import { BrokerEventHandler } from './ports/broker-subscription';
+import { GatewayPorts } from './ports/gateway-ports';
 import { RefCountedSubscriptions } from './ref-counted-subscriptions';
 import { RoomCatchups } from './room-catchups';
 import { RoomSubscriptions } from './room-subscriptions';
+import { SessionExpiries } from './session-expiries';
 import { SessionOpener } from './session-opener';
 import { UserRateLimiter, UserRates } from './user-rate-limiter';
 
@@ -23,6 +24,8 @@ export interface GatewayOptions {
   heartbeatMs: number;
   authTimeoutMs: number;
   maxPendingFrames: number;
+  /** Sockets one user may hold open on this gateway. */
+  maxSocketsPerUser: number;
   /** How often the gateway tells the presence service it is alive. */
   heartbeatIntervalMs: number;
   rates: { connection: ConnectionRates; user: UserRates };
@@ -31,12 +34,12 @@ export interface GatewayOptions {
 /** The presence service's view of the gateway itself (heartbeats carry no user). */
 const GATEWAY_ITSELF: User = { id: '-', username: '-' };
 
-
 /**
- * One gateway node, independent of the socket library: sockets come in through
- * onOpen/onMessage/onClose; Redis pub/sub comes in through the subscriber connection and
- * goes out to sockets (room events once per event through the topic hub; replies and user
- * events by connection). It never touches PostgreSQL.
+ * One gateway node, independent of the socket library and of Redis: sockets come in through
+ * onOpen/onMessage/onClose; the broker's events come in through the BrokerEventHandler it
+ * registers at start and go out to sockets (room events once per event through the topic
+ * hub; replies and user events by connection). Ops go out through the op stream. It never
+ * touches PostgreSQL.
  */
 export class Gateway {
   readonly registry = new ConnectionRegistry();
@@ -49,6 +52,8 @@ export class Gateway {
   private readonly deliveries: DeliveryRouter;
   private readonly forwarder: Forwarder;
   private readonly connectionLimits: ConnectionRateLimiter;
+  private readonly userLimits: UserRateLimiter;
+  private readonly expiries = new SessionExpiries();
   /** Sockets still without hello: the sweep closes those that wait too long. */
   private readonly waiting = new Set<ClientSocket>();
   private sweepTimer?: NodeJS.Timeout;
@@ -56,27 +61,35 @@ export class Gateway {
 
   constructor(
     private readonly options: GatewayOptions,
-    commands: Redis,
-    private readonly subscriber: Redis,
+    private readonly ports: GatewayPorts,
     private readonly tokens: TokenService,
     private readonly hub: TopicHub,
     private readonly logger: Logger,
   ) {
-    const forwarder = (this.forwarder = new Forwarder(commands, options.id, options.shards));
+    const { broker } = ports;
+    const forwarder = (this.forwarder = new Forwarder(ports.ops, options.id, options.shards));
     this.connectionLimits = new ConnectionRateLimiter(options.rates.connection);
+    this.userLimits = new UserRateLimiter(ports.rateLimits, options.rates.user, (err) => this.logger.warn({ err }, 'rate count sync failed'));
     this.rooms = new RoomSubscriptions(
       new RefCountedSubscriptions(
-        (roomId) => subscriber.ssubscribe(Channels.room(roomId)),
-        (roomId) => subscriber.sunsubscribe(Channels.room(roomId)),
+        (roomId) => broker.subscribeRoom(roomId),
+        (roomId) => broker.unsubscribeRoom(roomId),
       ),
     );
     this.catchups = new RoomCatchups((socket, roomId) => this.rooms.goLive(socket, roomId));
     this.userChannels = new RefCountedSubscriptions(
-      (userId) => subscriber.subscribe(Channels.user(userId)),
-      (userId) => subscriber.unsubscribe(Channels.user(userId)),
+      (userId) => broker.subscribeUser(userId),
+      (userId) => broker.unsubscribeUser(userId),
     );
-    this.sessions = new SessionOpener(this.registry, this.rooms, this.userChannels, commands, forwarder, options.heartbeatMs, (socket) =>
-      this.onReady(socket),
+    this.sessions = new SessionOpener(
+      this.registry,
+      this.rooms,
+      this.userChannels,
+      ports.roomSets,
+      forwarder,
+      this.expiries,
+      { heartbeatMs: options.heartbeatMs, maxSocketsPerUser: options.maxSocketsPerUser },
+      (socket) => this.onReady(socket),
     );
     this.frames = new FrameHandler(
       tokens,
@@ -84,7 +97,7 @@ export class Gateway {
       forwarder,
       options.maxPendingFrames,
       this.connectionLimits,
-      new UserRateLimiter(commands, options.rates.user),
+      this.userLimits,
       this.metrics,
     );
     const onError = (err: unknown) => this.logger.warn({ err }, 'delivery failed');
@@ -92,28 +105,33 @@ export class Gateway {
   }
 
   async start(): Promise<void> {
-    const gatewayChannel = Channels.gateway(this.options.id);
-    this.subscriber.on('smessage', (channel: string, message: string) => {
-      const roomId = roomOfChannel(channel);
-      const { seq, frame } = decodeRoomEvent(message);
-      this.hub.publish(roomId, frame);
-      if (this.catchups.size > 0) this.catchups.hold(roomId, seq, frame);
-      this.metrics.roomEvents.inc();
-    });
-    this.subscriber.on('message', (channel: string, message: string) => {
-      try {
-        if (channel === gatewayChannel) this.deliveries.toConnection(message);
-        else this.deliveries.toUser(channel.slice(Channels.user('').length), message);
-      } catch (err) {
-        this.logger.error({ err, channel }, 'bad delivery dropped');
-      }
-    });
-    this.closeAllWhenSubscriptionsReturn();
-    await this.subscriber.subscribe(gatewayChannel);
+    await this.ports.broker.listen(this.brokerEvents());
+    this.userLimits.start();
     this.sweepTimer = setInterval(() => this.sweep(), 1000);
     const beat = () => this.report(InternalOp.GATEWAY_HEARTBEAT, GATEWAY_ITSELF, '-');
     beat();
     this.heartbeatTimer = setInterval(beat, this.options.heartbeatIntervalMs);
+  }
+
+  private brokerEvents(): BrokerEventHandler {
+    const guarded = (deliver: () => void) => {
+      try {
+        deliver();
+      } catch (err) {
+        this.logger.error({ err }, 'bad delivery dropped');
+      }
+    };
+    return {
+      onRoomEvent: (roomId, payload) => {
+        const { seq, frame } = decodeRoomEvent(payload);
+        this.hub.publish(roomId, frame);
+        if (this.catchups.size > 0) this.catchups.hold(roomId, seq, frame);
+        this.metrics.roomEvents.inc();
+      },
+      onConnectionDelivery: (payload) => guarded(() => this.deliveries.toConnection(payload)),
+      onUserDelivery: (userId, payload) => guarded(() => this.deliveries.toUser(userId, payload)),
+      onResubscribed: () => this.closeAllToResume(),
+    };
   }
 
   /**
@@ -123,7 +141,11 @@ export class Gateway {
   connectionFor(token: string | undefined): ConnectionData {
     if (!token) return this.newConnection();
     try {
-      return this.newConnection(this.tokens.verifySync(token));
+      const session = this.tokens.verifySession(token);
+      const data = this.newConnection(session.user);
+      data.expiresAt = session.expiresAt;
+      data.issuedAt = session.issuedAt;
+      return data;
     } catch (err) {
       return this.newConnection(undefined, (err as Error).message);
     }
@@ -143,7 +165,8 @@ export class Gateway {
     this.waiting.add(socket);
     if (!data.user) return;
     data.queued = [];
-    this.sessions.open(socket, data.user).catch((err) => this.failOpen(socket, err));
+    const session = { user: data.user, issuedAt: data.issuedAt ?? 0, expiresAt: data.expiresAt ?? 0 };
+    this.sessions.open(socket, session).catch((err) => this.failOpen(socket, err));
   }
 
   onMessage(socket: ClientSocket, raw: string, bytes: number): void {
@@ -156,6 +179,7 @@ export class Gateway {
     data.closed = true;
     this.metrics.connections.dec();
     this.waiting.delete(socket);
+    this.sessions.forget(socket);
     for (const roomId of data.rooms) this.catchups.cancel(socket, roomId);
     this.rooms.releaseAll(socket);
     if (data.user && this.registry.get(data.id) === socket) this.registry.remove(socket, data.user.id);
@@ -164,21 +188,15 @@ export class Gateway {
   }
 
   /**
-   * Whatever Redis published while the subscriber connection was down is lost for our sockets,
-   * and Redis itself may have restarted (room sets, presence gone). ioredis resubscribes on its
-   * own, but only a new session is gapless: close every socket with 1012 so clients reconnect
-   * and `resume` — they get exactly what they missed, through the normal path.
+   * Whatever the broker published while our link was down is lost for our sockets, and Redis
+   * itself may have restarted (room sets, presence gone). Only a new session is gapless:
+   * close every socket with 1012 so clients reconnect and `resume` — they get exactly what
+   * they missed, through the normal path.
    */
-  private closeAllWhenSubscriptionsReturn(): void {
-    let lost = false;
-    this.subscriber.on('close', () => (lost = true));
-    this.subscriber.on('ready', () => {
-      if (!lost) return;
-      lost = false;
-      const sockets = [...this.registry.all(), ...this.waiting];
-      this.logger.warn({ sockets: sockets.length }, 'redis subscription restored: asking every client to reconnect');
-      for (const socket of sockets) socket.end(CloseCode.RECONNECT, 'reconnect and resume');
-    });
+  private closeAllToResume(): void {
+    const sockets = [...this.registry.all(), ...this.waiting];
+    this.logger.warn({ sockets: sockets.length }, 'redis subscription restored: asking every client to reconnect');
+    for (const socket of sockets) socket.end(CloseCode.RECONNECT, 'reconnect and resume');
   }
 
   /** Hello was sent: the presence service learns of the connection, queued frames run. */
@@ -201,6 +219,7 @@ export class Gateway {
   async stop(): Promise<void> {
     clearInterval(this.sweepTimer);
     clearInterval(this.heartbeatTimer);
+    this.userLimits.stop();
     for (const socket of [...this.registry.all(), ...this.waiting]) socket.end(CloseCode.GOING_AWAY, 'gateway shutting down');
   }
 
@@ -209,12 +228,19 @@ export class Gateway {
     if (!socket.getUserData().closed) socket.end(TRY_AGAIN_LATER, 'backend unavailable, reconnect later');
   }
 
-  /** One timer for all sockets (no per-socket timers): auth, hello and catch-up deadlines. */
-  private sweep(): void {
+  /**
+   * One timer for all sockets (no per-socket timers): auth, hello, catch-up and token
+   * deadlines. Expired tokens are found by second (SessionExpiries), not by visiting sockets.
+   */
+  sweep(now = Date.now()): void {
     this.metrics.roomChannels.set(this.rooms.channelCount);
     // A catch-up the messages service never answered: go live with what was held.
-    this.catchups.expire(this.options.authTimeoutMs);
-    const deadline = Date.now() - this.options.authTimeoutMs;
+    this.catchups.expire(this.options.authTimeoutMs, now);
+    for (const socket of this.expiries.due(Math.floor(now / 1000))) {
+      if (!socket.getUserData().closed) socket.end(CloseCode.UNAUTHORIZED, 'token expired');
+    }
+    this.userLimits.forgetIdle();
+    const deadline = now - this.options.authTimeoutMs;
     for (const socket of this.waiting) {
       const data = socket.getUserData();
       if (data.openedAt > deadline) continue;

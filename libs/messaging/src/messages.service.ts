@@ -93,7 +93,7 @@ export class MessagesService {
     };
     const ordered = {
       '$catchup': new CatchupHandler(messages, cache, limit),
-      '$session.sync': new SessionSyncHandler(rooms),
+      '$session.sync': new SessionSyncHandler(rooms, users),
     };
     const runFenced = (fence: Parameters<typeof fencedTransaction>[1], fn: () => Promise<void>) => fencedTransaction(db, fence, fn);
     const shardProcessor = new BatchProcessor(

@@ -17,6 +17,7 @@ const emoji = idString.max(32);
 
 export const OpData = {
   auth: z.object({ token: z.string().min(1).max(4096) }),
+  'auth.refresh': z.object({ token: z.string().min(1).max(4096) }), // answered by the gateway (docs/protocol.md)
   ping: z.object({}).optional(),
   'room.create': z.object({
     name: displayText(80, 1),
