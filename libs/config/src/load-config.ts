@@ -35,6 +35,9 @@ let cached: Config | undefined;
  * production) the secret is generated on first start and kept in DATA_DIR/jwt-secret.
  */
 export function loadConfig(): Config {
-  cached ??= parseConfig(process.env, { devSecret: devSecretFile });
+  cached ??= parseConfig(process.env, {
+    // DATA_DIR=memory (PGlite in memory) keeps nothing on disk, the secret neither.
+    devSecret: (dataDir) => (dataDir === 'memory' ? PROCESS_EPHEMERAL_SECRET : devSecretFile(dataDir)),
+  });
   return cached;
 }
