@@ -92,6 +92,51 @@ describe('parseConfig', () => {
     for (const name of Object.keys(bad)) expect(message).toContain(name);
   });
 
+  describe('api security settings', () => {
+    it('has defaults that throttle auth and allow no other origin', () => {
+      const config = parseConfig({});
+      expect(config.auth.throttle).toEqual({
+        login: { windowMs: 15 * 60_000, perAccount: 10, perAddress: 30 },
+        signup: { windowMs: 10 * 60_000, perAddress: 20 },
+      });
+      expect(config.http).toEqual({ corsOrigins: [], trustProxy: false });
+    });
+
+    it('reads CORS_ORIGINS as a list of origins', () => {
+      expect(parseConfig({ CORS_ORIGINS: 'https://a.example, http://localhost:5173 ,' }).http.corsOrigins).toEqual([
+        'https://a.example',
+        'http://localhost:5173',
+      ]);
+      expect(problemsOf({ CORS_ORIGINS: 'https://a.example/path' })[0]).toMatch(/^CORS_ORIGINS/);
+      expect(problemsOf({ CORS_ORIGINS: '*' })[0]).toMatch(/^CORS_ORIGINS/);
+    });
+
+    it.each([
+      ['true', true],
+      ['false', false],
+      ['1', 1],
+      ['2', 2],
+      ['loopback, 10.0.0.0/8', ['loopback', '10.0.0.0/8']],
+    ])('reads TRUST_PROXY=%p as %p', (value, expected) => {
+      expect(parseConfig({ TRUST_PROXY: value }).http.trustProxy).toEqual(expected);
+    });
+
+    it('reads the auth limits', () => {
+      const config = parseConfig({
+        AUTH_LOGIN_FAILURES_PER_ACCOUNT: '3',
+        AUTH_LOGIN_FAILURES_PER_ADDRESS: '4',
+        AUTH_LOGIN_WINDOW_MS: '60000',
+        AUTH_SIGNUPS_PER_ADDRESS: '5',
+        AUTH_SIGNUP_WINDOW_MS: '30000',
+      });
+      expect(config.auth.throttle).toEqual({
+        login: { windowMs: 60000, perAccount: 3, perAddress: 4 },
+        signup: { windowMs: 30000, perAddress: 5 },
+      });
+      expect(problemsOf({ AUTH_SIGNUPS_PER_ADDRESS: '0' })[0]).toMatch(/^AUTH_SIGNUPS_PER_ADDRESS/);
+    });
+  });
+
   describe('JWT_SECRET', () => {
     const strong = 'a-real-secret-of-enough-length-0123456789';
 
