@@ -1,10 +1,11 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@chat/devstack';
 import { pingRedis } from '@chat/redis';
 import { waitFor } from '../support/wait-for';
+import { uniqueName } from '../support/chat-stack';
 import { guest, WsClient } from '../support/ws-client';
 
 /**
@@ -68,7 +69,13 @@ describe('npm start (all apps in one process)', () => {
     expect(await pingRedis(`redis://127.0.0.1:${ports.redis}`)).toBe(true);
 
     const api = `http://127.0.0.1:${ports.api}`;
-    const { token } = await guest(api, 'solo');
+    // No JWT_SECRET given: one was generated under DATA_DIR, readable by its owner only.
+    const secretFile = join(dataDir, 'jwt-secret');
+    expect(statSync(secretFile).mode & 0o777).toBe(0o600);
+    const secret = readFileSync(secretFile, 'utf8');
+    expect(Buffer.byteLength(secret.trim())).toBeGreaterThanOrEqual(32);
+    const name = uniqueName('solo');
+    const { token, user } = await guest(api, name);
     let client = await WsClient.connect(`ws://127.0.0.1:${ports.gateway}/ws`, token);
     const { room } = await client.call('room.create', { name: 'local' });
     const echo = client.next((f) => f.type === 'message.created');
@@ -79,8 +86,17 @@ describe('npm start (all apps in one process)', () => {
     await waitFor(async () => !(await pingRedis(`redis://127.0.0.1:${ports.redis}`)), { what: 'the private redis to stop' });
 
     await start();
-    const again = await guest(api, 'solo');
-    client = await WsClient.connect(`ws://127.0.0.1:${ports.gateway}/ws`, again.token);
+    // The same secret again: the token of before the restart still opens a socket.
+    expect(readFileSync(secretFile, 'utf8')).toBe(secret);
+    client = await WsClient.connect(`ws://127.0.0.1:${ports.gateway}/ws`, token);
+    // And it proves the guest's name: the same user comes back.
+    const back = await fetch(`${api}/api/auth/guest`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: name, token }),
+    });
+    expect(back.status).toBe(200);
+    expect(((await back.json()) as { user: unknown }).user).toEqual(user);
     const history = await client.call('message.history', { roomId: room.id });
     expect(history.messages.map((m: { text: string }) => m.text)).toEqual(['kept on disk']);
     await client.close();

@@ -1,23 +1,54 @@
 import type { Config } from '@chat/config';
 import { enableDefaultMetrics, Logger, PinoNestLogger } from '@chat/observability';
+import { createRedis } from '@chat/redis';
 import type { Database } from '@chat/store';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, NestExpressApplication } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';
-import { ApiModule } from './api.module';
+import { ApiDeps, ApiModule } from './api.module';
+import { corsOptionsOf } from './http/cors';
 import { httpMetricsMiddleware } from './http/http-metrics.middleware';
+import { rejectControlCharacters } from './http/reject-control-characters';
+import { securityHeaders } from './http/security-headers';
 import { serveWebClient, webDirOf } from './http/web-client';
 
 export interface RunningApi {
   /** The port actually bound (differs from config when it asked for 0). */
   port: number;
-  /** Stops accepting requests and closes open connections; the database stays open. */
+  /** Stops accepting requests, closes open connections and its Redis connection; the database stays open. */
   close(): Promise<void>;
 }
 
 /** Starts the HTTP api on `config.api.port` at `config.host`. */
 export async function startApi(config: Config, deps: { db: Database; logger: Logger }): Promise<RunningApi> {
   enableDefaultMetrics();
+  // Throttle counters and token revocations. A request fails (503) rather than wait for a
+  // Redis that is down: one retry, then the error.
+  const redis = createRedis(config.redis.url, 'api', { maxRetriesPerRequest: 1 }, deps.logger);
+  let app: NestExpressApplication;
+  try {
+    app = await createApp(config, { ...deps, redis });
+  } catch (err) {
+    redis.disconnect();
+    throw err;
+  }
+  const close = async () => {
+    await app.close();
+    redis.disconnect();
+  };
+  try {
+    await app.listen(config.api.port, config.host);
+  } catch (err) {
+    // e.g. EADDRINUSE: release what Nest built before reporting it.
+    await close();
+    throw err;
+  }
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  deps.logger.info({ port, host: config.host }, 'api listening');
+  return { port, close };
+}
+
+async function createApp(config: Config, deps: Omit<ApiDeps, 'config'>): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(
     ApiModule.forRoot({ config, ...deps }),
     new ExpressAdapter(),
@@ -30,20 +61,15 @@ export async function startApi(config: Config, deps: { db: Database; logger: Log
     },
   );
   app.disable('x-powered-by');
+  // request.ip: the socket's address, or X-Forwarded-For's only behind a proxy we were told to trust.
+  app.set('trust proxy', config.http.trustProxy);
   // Order matters: these run before Nest's body parsers and routes, which init() adds.
   app.use(httpMetricsMiddleware());
-  // The web client may be served from another origin (a CDN, a dev server); auth is a bearer token, not cookies.
-  app.enableCors();
+  app.use(securityHeaders(config));
+  app.use(rejectControlCharacters());
+  // Cross-origin callers only from CORS_ORIGINS; by default the web client's own origin only.
+  const cors = corsOptionsOf(config);
+  if (cors) app.enableCors(cors);
   serveWebClient(app, webDirOf(config), deps.logger);
-
-  try {
-    await app.listen(config.api.port, config.host);
-  } catch (err) {
-    // e.g. EADDRINUSE: release what Nest built before reporting it.
-    await app.close();
-    throw err;
-  }
-  const { port } = app.getHttpServer().address() as AddressInfo;
-  deps.logger.info({ port, host: config.host }, 'api listening');
-  return { port, close: () => app.close() };
+  return app;
 }

@@ -1,9 +1,18 @@
-import { AccountsService, BearerGuard } from '@chat/accounts';
-import { TokenService } from '@chat/auth';
+import {
+  AccountsService,
+  AuthThrottle,
+  BearerGuard,
+  GUEST_PROOF_GRACE_SECONDS,
+  SessionAuthenticator,
+  SessionTokens,
+  TokenRevocations,
+  WindowCounter,
+} from '@chat/accounts';
 import type { Config } from '@chat/config';
 import { Logger, ObservabilityModule, Readiness } from '@chat/observability';
 import { Database, MessageRepository, RoomRepository, UserRepository } from '@chat/store';
 import { DynamicModule, Module } from '@nestjs/common';
+import type Redis from 'ioredis';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { API_CONFIG, API_LOGGER } from './api.tokens';
 import { AuthController } from './auth/auth.controller';
@@ -18,6 +27,8 @@ export interface ApiDeps {
   config: Config;
   db: Database;
   logger: Logger;
+  /** Throttle counters and token revocations (owned by the caller, closed after the app). */
+  redis: Redis;
 }
 
 /**
@@ -26,20 +37,29 @@ export interface ApiDeps {
  */
 @Module({})
 export class ApiModule {
-  static forRoot({ config, db, logger }: ApiDeps): DynamicModule {
+  static forRoot({ config, db, logger, redis }: ApiDeps): DynamicModule {
     const users = new UserRepository(db);
     const rooms = new RoomRepository(db);
     const messages = new MessageRepository(db);
-    const tokens = new TokenService(config.auth.jwtSecret, config.auth.ttlSeconds);
+    const tokens = new SessionTokens(config.auth.jwtSecret, config.auth.ttlSeconds);
+    // Kept as long as a token issued before it could still be accepted (as a guest's proof).
+    const revocations = new TokenRevocations(redis, (config.auth.ttlSeconds + GUEST_PROOF_GRACE_SECONDS) * 1000);
+    const readiness = new Readiness()
+      .add('database', databaseAnswers(db))
+      .add('redis', async () => (await redis.ping()) === 'PONG');
     return {
       module: ApiModule,
-      imports: [ObservabilityModule.forRoot(new Readiness().add('database', databaseAnswers(db)))],
+      imports: [ObservabilityModule.forRoot(readiness)],
       controllers: [AuthController, RoomsController, ClientConfigController],
       providers: [
         { provide: API_CONFIG, useValue: config },
         { provide: API_LOGGER, useValue: logger },
-        { provide: TokenService, useValue: tokens },
-        { provide: AccountsService, useValue: new AccountsService(users, tokens, { guestLogin: config.auth.guestLogin }) },
+        { provide: SessionAuthenticator, useValue: new SessionAuthenticator(tokens, revocations) },
+        {
+          provide: AccountsService,
+          useValue: new AccountsService(users, tokens, revocations, { guestLogin: config.auth.guestLogin }),
+        },
+        { provide: AuthThrottle, useValue: new AuthThrottle(new WindowCounter(redis), config.auth.throttle) },
         { provide: RoomReads, useValue: new RoomReads(rooms, messages) },
         BearerGuard,
         { provide: APP_PIPE, useFactory: schemaValidationPipe },

@@ -8,6 +8,9 @@ import * as views from './js/views.js';
 
 const TOKEN_KEY = 'streamchat.token';
 const ROOM_KEY = 'streamchat.room';
+// Guest names this browser has held → the last token of each: the proof that gets a
+// returning guest its name (and its rooms) back. Kept across logouts, unlike TOKEN_KEY.
+const GUESTS_KEY = 'streamchat.guests';
 const TYPING_EVERY_MS = 3000; // typing.start at most this often; the server expires it after 5 s
 const ROOM_LIST_EVERY_MS = 30_000; // new public rooms have no event: poll for them
 const SEND_RETRIES = 6;
@@ -33,6 +36,20 @@ async function call(type, data, what = type) {
   }
 }
 const ignore = () => {};
+
+/** The guest tokens this browser keeps, by lower-cased name (names are case-insensitive). */
+function guestProofs() {
+  try {
+    const proofs = JSON.parse(localStorage.getItem(GUESTS_KEY) ?? '{}');
+    return proofs && typeof proofs === 'object' ? proofs : {};
+  } catch {
+    return {};
+  }
+}
+
+function keepGuestProof(username, token) {
+  localStorage.setItem(GUESTS_KEY, JSON.stringify({ ...guestProofs(), [username.toLowerCase()]: token }));
+}
 
 // ---- session -----------------------------------------------------------------------------
 
@@ -278,19 +295,27 @@ const actions = {
   async login(username) {
     views.setLoginBusy(true);
     try {
+      // A name this browser held before: send its last token so the server gives it back.
+      const proof = guestProofs()[username.toLowerCase()];
       const res = await fetch('/api/auth/guest', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username }),
+        body: JSON.stringify(proof ? { username, token: proof } : { username }),
       });
       const body = await res.json().catch(() => ({}));
       if (!res.ok) {
-        const msg = body?.error?.code === 'CONFLICT' ? 'That name belongs to a registered account.' : body?.error?.message ?? `HTTP ${res.status}`;
+        const msg =
+          body?.error?.code === 'CONFLICT'
+            ? 'That name is taken. Pick another one.'
+            : body?.error?.code === 'RATE_LIMITED'
+              ? `Too many attempts; try again in ${Math.ceil((body.error.retryAfterMs ?? 0) / 1000)} s.`
+              : body?.error?.message ?? `HTTP ${res.status}`;
         views.showLogin(`Login failed: ${msg}`);
         toast(`Login failed: ${msg}`, 'error');
         return;
       }
       localStorage.setItem(TOKEN_KEY, body.token);
+      keepGuestProof(body.user.username, body.token);
       startSession(body.token);
     } catch (err) {
       views.showLogin(`Login failed: ${err.message}`);

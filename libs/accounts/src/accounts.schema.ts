@@ -9,7 +9,11 @@ export const Username = z
 export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 200;
 
-export const GuestLoginBody = z.object({ username: Username });
+/**
+ * `token`: optional proof of a returning guest — any token this guest was given, even expired
+ * (up to GUEST_PROOF_GRACE_SECONDS). Without it, a name another guest holds is CONFLICT.
+ */
+export const GuestLoginBody = z.object({ username: Username, token: z.string().min(1).max(4096).optional() });
 export type GuestLoginBody = z.infer<typeof GuestLoginBody>;
 
 export const RegisterBody = z.object({

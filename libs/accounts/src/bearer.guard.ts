@@ -1,7 +1,6 @@
-import { TokenService } from '@chat/auth';
 import { User } from '@chat/protocol';
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import { bearerTokenOf } from './bearer-token';
+import { SessionAuthenticator } from './session-authenticator';
 
 /** The slice of an HTTP request the guard reads and writes (any Node HTTP framework has it). */
 export interface AuthenticatedRequest {
@@ -9,22 +8,18 @@ export interface AuthenticatedRequest {
   user?: User;
 }
 
-/** The user an `Authorization: Bearer <jwt>` header stands for; UNAUTHORIZED otherwise. */
-export function userOfAuthorization(tokens: TokenService, header: string | string[] | undefined): Promise<User> {
-  return tokens.verify(bearerTokenOf(header));
-}
-
 /**
- * Lets a request through only with a valid session token, and leaves its user on the
- * request for `@CurrentUser()`. Stateless like the gateway: the JWT is proof enough.
+ * Lets a request through only with a valid, unrevoked session token, and leaves its user on
+ * the request for `@CurrentUser()`. The JWT is the proof; the one lookup is the user's
+ * revocation time in Redis.
  */
 @Injectable()
 export class BearerGuard implements CanActivate {
-  constructor(@Inject(TokenService) private readonly tokens: TokenService) {}
+  constructor(@Inject(SessionAuthenticator) private readonly sessions: SessionAuthenticator) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    request.user = await userOfAuthorization(this.tokens, request.headers.authorization);
+    request.user = await this.sessions.userOf(request.headers.authorization);
     return true;
   }
 }

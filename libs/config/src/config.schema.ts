@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { jwtSecretProblem } from './jwt-secret';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -8,7 +9,22 @@ const bool = z
 const port = z.coerce.number().int().min(0).max(65535);
 const positive = z.coerce.number().int().positive();
 
-const DEV_SECRET = 'dev-only-secret-change-me-in-production';
+/** `TRUST_PROXY`: Express's "trust proxy" (true, a hop count, or addresses/subnets, comma separated). */
+const trustProxy = z
+  .string()
+  .regex(/^[A-Za-z0-9.:/, _-]+$/, 'true, false, a hop count, or addresses/subnets separated by commas')
+  .transform((v): boolean | number | string[] => {
+    if (['true', 'yes'].includes(v)) return true;
+    if (['false', 'no'].includes(v)) return false;
+    if (/^\d+$/.test(v)) return Number(v);
+    return v.split(',').map((s) => s.trim()).filter(Boolean);
+  });
+
+/** `CORS_ORIGINS`: origins allowed to call the api from a browser, comma separated. */
+const origins = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin is scheme://host[:port], without path')));
 
 /** Every environment variable the apps read, with defaults that run on a laptop. */
 export const EnvSchema = z
@@ -25,7 +41,14 @@ export const EnvSchema = z
     PRESENCE_PORT: port.default(3002),
     PUBLIC_WS_URL: z.string().url().optional(),
     WEB_DIR: z.string().optional(),
-    JWT_SECRET: z.string().min(16).default(DEV_SECRET),
+    // Unset outside production: a generated secret kept under DATA_DIR (see loadConfig).
+    JWT_SECRET: z
+      .string()
+      .superRefine((secret, ctx) => {
+        const problem = jwtSecretProblem(secret);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
     JWT_TTL_SECONDS: positive.default(7 * 24 * 3600),
     GUEST_LOGIN: bool.default(true),
     SHARDS: positive.max(1024).default(16),
@@ -54,26 +77,57 @@ export const EnvSchema = z
     RATE_USER_SYNC_MS: positive.min(10).max(1000).default(100),
     /** Sockets one user may hold open on one gateway; one more is closed 4008. */
     MAX_SOCKETS_PER_USER: positive.default(32),
+    // Auth throttles (api, shared by replicas in Redis): failed logins per account and per
+    // client address in a window, guest and register attempts per address in a window.
+    AUTH_LOGIN_FAILURES_PER_ACCOUNT: positive.default(10),
+    AUTH_LOGIN_FAILURES_PER_ADDRESS: positive.default(30),
+    AUTH_LOGIN_WINDOW_MS: positive.min(1000).default(15 * 60_000),
+    AUTH_SIGNUPS_PER_ADDRESS: positive.default(20),
+    AUTH_SIGNUP_WINDOW_MS: positive.min(1000).default(10 * 60_000),
+    CORS_ORIGINS: origins.optional(),
+    TRUST_PROXY: trustProxy.optional(),
   })
-  .refine((env) => env.NODE_ENV !== 'production' || env.JWT_SECRET !== DEV_SECRET, {
-    message: 'JWT_SECRET must be set in production',
+  .refine((env) => env.NODE_ENV !== 'production' || env.JWT_SECRET !== undefined, {
+    message: 'JWT_SECRET must be set in production (e.g. openssl rand -base64 48)',
     path: ['JWT_SECRET'],
     // Zod skips refinements once another variable failed; run it anyway (it only reads two
     // strings) so one error lists every bad variable.
-    when: (payload) => typeof payload.value === 'object' && payload.value !== null,
+    when: (payload) =>
+      typeof payload.value === 'object' &&
+      payload.value !== null &&
+      // A JWT_SECRET that is set but bad already has its own issue.
+      (payload.value as { JWT_SECRET?: unknown }).JWT_SECRET === undefined,
   });
 
 export type Env = z.infer<typeof EnvSchema>;
 
+export interface ConfigSources {
+  /** The JWT secret when JWT_SECRET is unset (never in production): given DATA_DIR. */
+  devSecret: (dataDir: string) => string;
+}
+
 /** The parsed configuration, grouped by concern. */
-export function toConfig(env: Env) {
+export function toConfig(env: Env, sources: ConfigSources) {
   return {
     env: env.NODE_ENV,
     logLevel: env.LOG_LEVEL,
     host: env.HOST,
     redis: { url: env.REDIS_URL },
     database: { url: env.DATABASE_URL, dataDir: env.DATA_DIR },
-    auth: { jwtSecret: env.JWT_SECRET, ttlSeconds: env.JWT_TTL_SECONDS, guestLogin: env.GUEST_LOGIN },
+    auth: {
+      jwtSecret: env.JWT_SECRET ?? sources.devSecret(env.DATA_DIR),
+      ttlSeconds: env.JWT_TTL_SECONDS,
+      guestLogin: env.GUEST_LOGIN,
+      throttle: {
+        login: {
+          windowMs: env.AUTH_LOGIN_WINDOW_MS,
+          perAccount: env.AUTH_LOGIN_FAILURES_PER_ACCOUNT,
+          perAddress: env.AUTH_LOGIN_FAILURES_PER_ADDRESS,
+        },
+        signup: { windowMs: env.AUTH_SIGNUP_WINDOW_MS, perAddress: env.AUTH_SIGNUPS_PER_ADDRESS },
+      },
+    },
+    http: { corsOrigins: env.CORS_ORIGINS ?? [], trustProxy: env.TRUST_PROXY ?? false },
     api: { port: env.API_PORT, publicWsUrl: env.PUBLIC_WS_URL, webDir: env.WEB_DIR },
     gateway: {
       port: env.GATEWAY_PORT,

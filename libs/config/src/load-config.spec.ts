@@ -1,3 +1,4 @@
+import { KNOWN_BAD_SECRETS } from './jwt-secret';
 import { ConfigError, parseConfig } from './load-config';
 
 function problemsOf(env: NodeJS.ProcessEnv): string[] {
@@ -19,7 +20,7 @@ describe('parseConfig', () => {
     expect(config.api.port).toBe(3000);
     expect(config.gateway.port).toBe(8080);
     expect(config.auth.guestLogin).toBe(true);
-    expect(config.auth.jwtSecret.length).toBeGreaterThanOrEqual(16);
+    expect(config.auth.jwtSecret.length).toBeGreaterThanOrEqual(32);
     expect(config.shards).toBe(16);
     expect(config.gateway.heartbeatMs).toBeGreaterThanOrEqual(4000);
     expect(config.gateway.id).toMatch(/^gw-/);
@@ -91,8 +92,55 @@ describe('parseConfig', () => {
     for (const name of Object.keys(bad)) expect(message).toContain(name);
   });
 
-  describe('JWT_SECRET in production', () => {
-    it('is required', () => {
+  describe('api security settings', () => {
+    it('has defaults that throttle auth and allow no other origin', () => {
+      const config = parseConfig({});
+      expect(config.auth.throttle).toEqual({
+        login: { windowMs: 15 * 60_000, perAccount: 10, perAddress: 30 },
+        signup: { windowMs: 10 * 60_000, perAddress: 20 },
+      });
+      expect(config.http).toEqual({ corsOrigins: [], trustProxy: false });
+    });
+
+    it('reads CORS_ORIGINS as a list of origins', () => {
+      expect(parseConfig({ CORS_ORIGINS: 'https://a.example, http://localhost:5173 ,' }).http.corsOrigins).toEqual([
+        'https://a.example',
+        'http://localhost:5173',
+      ]);
+      expect(problemsOf({ CORS_ORIGINS: 'https://a.example/path' })[0]).toMatch(/^CORS_ORIGINS/);
+      expect(problemsOf({ CORS_ORIGINS: '*' })[0]).toMatch(/^CORS_ORIGINS/);
+    });
+
+    it.each([
+      ['true', true],
+      ['false', false],
+      ['1', 1],
+      ['2', 2],
+      ['loopback, 10.0.0.0/8', ['loopback', '10.0.0.0/8']],
+    ])('reads TRUST_PROXY=%p as %p', (value, expected) => {
+      expect(parseConfig({ TRUST_PROXY: value }).http.trustProxy).toEqual(expected);
+    });
+
+    it('reads the auth limits', () => {
+      const config = parseConfig({
+        AUTH_LOGIN_FAILURES_PER_ACCOUNT: '3',
+        AUTH_LOGIN_FAILURES_PER_ADDRESS: '4',
+        AUTH_LOGIN_WINDOW_MS: '60000',
+        AUTH_SIGNUPS_PER_ADDRESS: '5',
+        AUTH_SIGNUP_WINDOW_MS: '30000',
+      });
+      expect(config.auth.throttle).toEqual({
+        login: { windowMs: 60000, perAccount: 3, perAddress: 4 },
+        signup: { windowMs: 30000, perAddress: 5 },
+      });
+      expect(problemsOf({ AUTH_SIGNUPS_PER_ADDRESS: '0' })[0]).toMatch(/^AUTH_SIGNUPS_PER_ADDRESS/);
+    });
+  });
+
+  describe('JWT_SECRET', () => {
+    const strong = 'a-real-secret-of-enough-length-0123456789';
+
+    it('is required in production', () => {
       const problems = problemsOf({ NODE_ENV: 'production' });
       expect(problems).toHaveLength(1);
       expect(problems[0]).toMatch(/^JWT_SECRET:.*production/);
@@ -104,18 +152,48 @@ describe('parseConfig', () => {
       expect(problems.some((p) => p.startsWith('JWT_SECRET:'))).toBe(true);
     });
 
-    it('must be at least 16 chars', () => {
-      expect(problemsOf({ NODE_ENV: 'production', JWT_SECRET: 'short' })[0]).toMatch(/^JWT_SECRET:/);
+    it.each(['production', 'development', 'test'])('must be at least 32 bytes (NODE_ENV=%s)', (env) => {
+      expect(problemsOf({ NODE_ENV: env, JWT_SECRET: 'short' })[0]).toMatch(/^JWT_SECRET:.*32 bytes/);
+      expect(problemsOf({ NODE_ENV: env, JWT_SECRET: 'x'.repeat(31) })[0]).toMatch(/^JWT_SECRET:.*32 bytes/);
+      expect(parseConfig({ NODE_ENV: env, JWT_SECRET: 'x'.repeat(32) }).auth.jwtSecret).toBe('x'.repeat(32));
+    });
+
+    it.each(KNOWN_BAD_SECRETS)('refuses %p, a value written in this repository, in every environment', (secret) => {
+      for (const env of ['production', 'development', 'test']) {
+        expect(problemsOf({ NODE_ENV: env, JWT_SECRET: secret })[0]).toMatch(/^JWT_SECRET:.*published/);
+      }
+    });
+
+    it('refuses the fallbacks of docker-compose.yml and k8s/secret.yaml as they were', () => {
+      expect(KNOWN_BAD_SECRETS).toEqual(
+        expect.arrayContaining([
+          'dev-only-secret-change-me-in-production',
+          'change-me-dev-only-jwt-secret-0000',
+          'change-me-in-production-0123456789abcdef',
+        ]),
+      );
     });
 
     it('runs when set', () => {
-      const secret = 'a-real-secret-of-enough-length';
-      expect(parseConfig({ NODE_ENV: 'production', JWT_SECRET: secret }).auth.jwtSecret).toBe(secret);
+      expect(parseConfig({ NODE_ENV: 'production', JWT_SECRET: strong }).auth.jwtSecret).toBe(strong);
     });
 
-    it('is optional outside production', () => {
-      expect(() => parseConfig({ NODE_ENV: 'test' })).not.toThrow();
-      expect(() => parseConfig({ NODE_ENV: 'development' })).not.toThrow();
+    it('outside production, unset means the secret of devSecret(DATA_DIR)', () => {
+      const devSecret = jest.fn((dataDir: string) => `secret-kept-in-${dataDir}`.padEnd(40, '-'));
+      const config = parseConfig({ NODE_ENV: 'development', DATA_DIR: '/tmp/x' }, { devSecret });
+      expect(devSecret).toHaveBeenCalledWith('/tmp/x');
+      expect(config.auth.jwtSecret).toBe('secret-kept-in-/tmp/x'.padEnd(40, '-'));
+      // Set, it is used as is and devSecret is not asked.
+      devSecret.mockClear();
+      expect(parseConfig({ NODE_ENV: 'test', JWT_SECRET: strong }, { devSecret }).auth.jwtSecret).toBe(strong);
+      expect(devSecret).not.toHaveBeenCalled();
+    });
+
+    it('without devSecret, unset is one random secret per process, never a constant', () => {
+      const a = parseConfig({ NODE_ENV: 'test' }).auth.jwtSecret;
+      expect(Buffer.byteLength(a)).toBeGreaterThanOrEqual(32);
+      expect(parseConfig({ NODE_ENV: 'development' }).auth.jwtSecret).toBe(a);
+      expect(KNOWN_BAD_SECRETS).not.toContain(a);
     });
   });
 });

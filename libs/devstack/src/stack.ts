@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { freePort } from './free-port';
@@ -57,6 +58,12 @@ const ENTRY = {
 } as const;
 const PORT_VAR = { api: 'API_PORT', gateway: 'GATEWAY_PORT', messages: 'MESSAGES_PORT', presence: 'PRESENCE_PORT' } as const;
 
+const GENEROUS_AUTH_THROTTLES: Record<string, string> = {
+  AUTH_LOGIN_FAILURES_PER_ACCOUNT: '1000000',
+  AUTH_LOGIN_FAILURES_PER_ADDRESS: '1000000',
+  AUTH_SIGNUPS_PER_ADDRESS: '1000000',
+};
+
 export async function startStack(options: StackOptions): Promise<Stack> {
   const processes: StackProcess[] = [];
   let counter = 0;
@@ -66,7 +73,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     HOST: '127.0.0.1',
     REDIS_URL: options.redisUrl,
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
-    JWT_SECRET: 'stack-secret-for-tests-and-benchmarks',
+    // One random secret per stack, given to every app: the api signs and the gateways
+    // verify with the same one (a committed value would be refused by the config).
+    JWT_SECRET: randomBytes(48).toString('base64url'),
+    // Tests and benchmarks log many users in from 127.0.0.1; tests of the throttles set their own.
+    ...GENEROUS_AUTH_THROTTLES,
     ...options.env,
   };
 

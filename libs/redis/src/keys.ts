@@ -52,6 +52,14 @@ export const Keys = {
    * and sockets opened with them are closed. Written by the api (logout everywhere, ban).
    */
   tokensRevokedBefore: (userId: string) => `chat:auth:revoked-before:{${userId}}`,
+  /**
+   * Auth throttles of the api (fixed-window counters with a TTL, shared by api replicas):
+   * failed logins per account (lower-cased, URI-encoded username) and per client address,
+   * guest/register attempts per client address.
+   */
+  loginFailuresOfAccount: (account: string) => `chat:auth:login-failures:account:{${account}}`,
+  loginFailuresFromAddress: (address: string) => `chat:auth:login-failures:address:{${address}}`,
+  signupsFromAddress: (address: string) => `chat:auth:signups:address:{${address}}`,
 } as const;
 
 export const Groups = {

@@ -24,6 +24,8 @@ export class HttpErrorFilter implements ExceptionFilter {
       response.destroy();
       return;
     }
+    // RFC 9110 Retry-After (whole seconds) beside the body's retryAfterMs.
+    if (body.error.retryAfterMs !== undefined) response.setHeader('Retry-After', String(Math.ceil(body.error.retryAfterMs / 1000)));
     response.status(status).json(body);
   }
 }

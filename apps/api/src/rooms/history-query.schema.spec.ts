@@ -9,6 +9,8 @@ describe('HistoryQuery', () => {
   it('reads whole numbers from the query string', () => {
     expect(HistoryQuery.parse({ beforeSeq: '41', limit: '100' })).toEqual({ beforeSeq: 41, limit: 100 });
     expect(HistoryQuery.parse({ limit: '1' })).toEqual({ limit: 1 });
+    // The largest PostgreSQL integer is a seq; one more could never be.
+    expect(HistoryQuery.parse({ beforeSeq: '2147483647' })).toEqual({ beforeSeq: 2147483647, limit: 50 });
   });
 
   it.each([
@@ -21,6 +23,9 @@ describe('HistoryQuery', () => {
     { limit: ['1', '2'] },
     { beforeSeq: '0' },
     { beforeSeq: '9999999999' },
+    { beforeSeq: '2147483648' },
+    { beforeSeq: '12345678901' },
+    { beforeSeq: '1\u0000' },
     { beforeSeq: ' 3' },
   ])('rejects %p', (query) => {
     expect(HistoryQuery.safeParse(query).success).toBe(false);

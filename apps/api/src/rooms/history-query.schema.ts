@@ -3,14 +3,16 @@ import { z } from 'zod';
 
 // `?beforeSeq=` with nothing after it means "not given", as a form would send it.
 const blankIsAbsent = (value: unknown) => (value === '' ? undefined : value);
-const wholeNumber = z.string().regex(/^\d{1,9}$/, 'must be a whole number').transform(Number);
+const wholeNumber = z.string().regex(/^\d{1,10}$/, 'must be a whole number').transform(Number);
+/** Seqs are PostgreSQL `integer` (int4): anything larger cannot exist and must not reach a query. */
+export const MAX_SEQ = 2_147_483_647;
 
 /**
  * `GET /api/rooms/:id/messages?beforeSeq=&limit=`: the same bounds as the `message.history`
  * op (limit 1..100, default 50); anything else is BAD_REQUEST rather than silently clamped.
  */
 export const HistoryQuery = z.object({
-  beforeSeq: z.preprocess(blankIsAbsent, wholeNumber.pipe(z.number().int().positive()).optional()),
+  beforeSeq: z.preprocess(blankIsAbsent, wholeNumber.pipe(z.number().int().positive().max(MAX_SEQ)).optional()),
   limit: z
     .preprocess(blankIsAbsent, wholeNumber.pipe(z.number().int().min(1).max(MAX_HISTORY_LIMIT)).optional())
     .transform((limit) => limit ?? DEFAULT_HISTORY_LIMIT),

@@ -1,0 +1,24 @@
+import { ChatError, ErrorCode, User } from '@chat/protocol';
+import { bearerTokenOf } from './bearer-token';
+import type { SessionTokens } from './session-tokens';
+import type { TokenRevocations } from './token-revocations';
+
+/**
+ * Who an `Authorization: Bearer <jwt>` header stands for: a valid token (signature, `exp`
+ * present and not past) issued no earlier than the user's last revocation ("log out
+ * everywhere"); UNAUTHORIZED otherwise.
+ */
+export class SessionAuthenticator {
+  constructor(
+    private readonly tokens: SessionTokens,
+    private readonly revocations: Pick<TokenRevocations, 'revokedBefore'>,
+  ) {}
+
+  async userOf(authorization: string | string[] | undefined): Promise<User> {
+    const claims = await this.tokens.verify(bearerTokenOf(authorization));
+    if (claims.issuedAtMs < (await this.revocations.revokedBefore(claims.user.id))) {
+      throw new ChatError(ErrorCode.UNAUTHORIZED, 'invalid token: revoked');
+    }
+    return claims.user;
+  }
+}
