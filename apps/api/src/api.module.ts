@@ -4,12 +4,12 @@ import {
   BearerGuard,
   GUEST_PROOF_GRACE_SECONDS,
   SessionAuthenticator,
-  SessionTokens,
   TokenRevocations,
   WindowCounter,
 } from '@chat/accounts';
 import type { Config } from '@chat/config';
 import { Logger, ObservabilityModule, Readiness } from '@chat/observability';
+import { TokenService } from '@chat/auth';
 import { Database, MessageRepository, RoomRepository, UserRepository } from '@chat/store';
 import { DynamicModule, Module } from '@nestjs/common';
 import type Redis from 'ioredis';
@@ -41,7 +41,7 @@ export class ApiModule {
     const users = new UserRepository(db);
     const rooms = new RoomRepository(db);
     const messages = new MessageRepository(db);
-    const tokens = new SessionTokens(config.auth.jwtSecret, config.auth.ttlSeconds);
+    const tokens = new TokenService(config.auth.jwtSecret, config.auth.ttlSeconds);
     // Kept as long as a token issued before it could still be accepted (as a guest's proof).
     const revocations = new TokenRevocations(redis, (config.auth.ttlSeconds + GUEST_PROOF_GRACE_SECONDS) * 1000);
     const readiness = new Readiness()

@@ -1,7 +1,7 @@
 import { ChatError, ErrorCode, User } from '@chat/protocol';
 import type { UserRecord } from '@chat/store';
 import { AccountsService, GUEST_PROOF_GRACE_SECONDS, RevocationStore, UserStore } from './accounts.service';
-import { SessionTokens } from './session-tokens';
+import { TokenService } from '@chat/auth';
 
 /** The user table in memory, with the store's rules: case-insensitive unique names. */
 class MemoryUsers implements UserStore {
@@ -37,7 +37,7 @@ async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
 
 describe('AccountsService', () => {
   const TTL_SECONDS = 3600;
-  const tokens = new SessionTokens('unit-test-secret-0123456789-0123456789', TTL_SECONDS);
+  const tokens = new TokenService('unit-test-secret-0123456789-0123456789', TTL_SECONDS);
   let users: MemoryUsers;
   let revoked: Map<string, number>;
   let accounts: AccountsService;
@@ -56,7 +56,7 @@ describe('AccountsService', () => {
     it('creates the guest on first use and signs a token for it', async () => {
       const session = await accounts.guest({ username: 'alice' });
       expect(session.user).toEqual({ id: expect.stringMatching(/^u[a-z0-9]{16}$/), username: 'alice' });
-      expect((await tokens.verify(session.token)).user).toEqual(session.user);
+      expect(await tokens.verify(session.token)).toEqual(session.user);
       expect(users.rows).toEqual([{ ...session.user, passwordHash: null }]);
     });
 
@@ -72,7 +72,7 @@ describe('AccountsService', () => {
       const first = await accounts.guest({ username: 'Alice' });
       const again = await accounts.guest({ username: 'alice', token: first.token });
       expect(again.user).toEqual(first.user);
-      expect((await tokens.verify(again.token)).user).toEqual(first.user);
+      expect(await tokens.verify(again.token)).toEqual(first.user);
       expect(users.rows).toHaveLength(1);
     });
 
@@ -89,7 +89,7 @@ describe('AccountsService', () => {
       const victim = await accounts.guest({ username: 'victim' });
       const attacker = await accounts.guest({ username: 'attacker' });
       expect(await codeOf(accounts.guest({ username: 'victim', token: attacker.token }))).toBe(ErrorCode.CONFLICT);
-      const forged = await new SessionTokens('another-secret-0123456789-0123456789', TTL_SECONDS).sign(victim.user);
+      const forged = await new TokenService('another-secret-0123456789-0123456789', TTL_SECONDS).sign(victim.user);
       expect(await codeOf(accounts.guest({ username: 'victim', token: forged }))).toBe(ErrorCode.CONFLICT);
       expect(await codeOf(accounts.guest({ username: 'victim', token: 'not-a-jwt' }))).toBe(ErrorCode.CONFLICT);
       await accounts.logoutAll(victim.user);
@@ -147,7 +147,7 @@ describe('AccountsService', () => {
       const first = await accounts.guest({ username: 'hana' });
       const refreshed = await accounts.refresh(first.user);
       expect(refreshed.user).toEqual(first.user);
-      expect((await tokens.verify(refreshed.token)).user).toEqual(first.user);
+      expect(await tokens.verify(refreshed.token)).toEqual(first.user);
     });
 
     it('logoutAll revokes every token issued before now', async () => {

@@ -3,7 +3,7 @@ import { ChatError, ErrorCode, newUserId, User } from '@chat/protocol';
 import type { UserRepository } from '@chat/store';
 import { randomBytes } from 'node:crypto';
 import { GuestLoginBody, LoginBody, RegisterBody } from './accounts.schema';
-import type { SessionTokens } from './session-tokens';
+import type { TokenService } from '@chat/auth';
 import type { TokenRevocations } from './token-revocations';
 
 /** What every auth endpoint answers: a session token and who it is for. */
@@ -41,7 +41,7 @@ export class AccountsService {
 
   constructor(
     private readonly users: UserStore,
-    private readonly tokens: SessionTokens,
+    private readonly tokens: TokenService,
     private readonly revocations: RevocationStore,
     private readonly options: AccountsOptions,
   ) {}
@@ -106,7 +106,7 @@ export class AccountsService {
   private async proves(token: string, userId: string): Promise<boolean> {
     let claims;
     try {
-      claims = await this.tokens.verify(token, { expiredGraceSeconds: GUEST_PROOF_GRACE_SECONDS });
+      claims = await this.tokens.verifyClaims(token, { expiredGraceSeconds: GUEST_PROOF_GRACE_SECONDS });
     } catch {
       return false;
     }

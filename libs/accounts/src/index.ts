@@ -7,6 +7,5 @@ export * from './client-address';
 export * from './current-user.decorator';
 export * from './invalid-input';
 export * from './session-authenticator';
-export * from './session-tokens';
 export * from './token-revocations';
 export * from './window-counter';

@@ -1,7 +1,7 @@
 import { ChatError, ErrorCode } from '@chat/protocol';
 import { SignJWT } from 'jose';
 import { SessionAuthenticator } from './session-authenticator';
-import { SessionTokens } from './session-tokens';
+import { TokenService } from '@chat/auth';
 
 const SECRET = 'unit-test-secret-0123456789-0123456789';
 const alice = { id: 'ualice', username: 'alice' };
@@ -16,7 +16,7 @@ async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
 }
 
 describe('SessionAuthenticator', () => {
-  const tokens = new SessionTokens(SECRET, 3600);
+  const tokens = new TokenService(SECRET, 3600);
   let revokedBefore: number;
   const sessions = new SessionAuthenticator(tokens, { revokedBefore: async () => revokedBefore });
   const bearer = (token: string) => `Bearer ${token}`;
@@ -68,7 +68,7 @@ describe('SessionAuthenticator', () => {
 
   it('refuses a missing header and a forged token', async () => {
     expect(await codeOf(sessions.userOf(undefined))).toBe(ErrorCode.UNAUTHORIZED);
-    const forged = await new SessionTokens('another-secret-0123456789-0123456789', 3600).sign(alice);
+    const forged = await new TokenService('another-secret-0123456789-0123456789', 3600).sign(alice);
     expect(await codeOf(sessions.userOf(bearer(forged)))).toBe(ErrorCode.UNAUTHORIZED);
   });
 });

@@ -1,6 +1,6 @@
 import { ChatError, ErrorCode, User } from '@chat/protocol';
 import { bearerTokenOf } from './bearer-token';
-import type { SessionTokens } from './session-tokens';
+import type { TokenService } from '@chat/auth';
 import type { TokenRevocations } from './token-revocations';
 
 /**
@@ -10,12 +10,12 @@ import type { TokenRevocations } from './token-revocations';
  */
 export class SessionAuthenticator {
   constructor(
-    private readonly tokens: SessionTokens,
+    private readonly tokens: TokenService,
     private readonly revocations: Pick<TokenRevocations, 'revokedBefore'>,
   ) {}
 
   async userOf(authorization: string | string[] | undefined): Promise<User> {
-    const claims = await this.tokens.verify(bearerTokenOf(authorization));
+    const claims = await this.tokens.verifyClaims(bearerTokenOf(authorization));
     if (claims.issuedAtMs < (await this.revocations.revokedBefore(claims.user.id))) {
       throw new ChatError(ErrorCode.UNAUTHORIZED, 'invalid token: revoked');
     }

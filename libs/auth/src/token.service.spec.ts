@@ -45,8 +45,8 @@ describe('TokenService', () => {
     const before = Math.floor(Date.now() / 1000);
     const session = tokens.verifySession(await tokens.sign(alice));
     expect(session.user).toEqual(alice);
-    expect(session.issuedAt).toBeGreaterThanOrEqual(before);
-    expect(session.expiresAt).toBe(session.issuedAt + 3600);
+    expect(session.issuedAtMs).toBeGreaterThanOrEqual(before * 1000);
+    expect(session.expiresAt).toBe(Math.floor(session.issuedAtMs / 1000) + 3600);
   });
 
   it('verifySession refuses what verifySync refuses', () => {

@@ -5,16 +5,26 @@ import { jwtVerify, SignJWT } from 'jose';
 /** What a verified token says about the session it opens. */
 export interface TokenSession {
   user: User;
-  /** `iat`, seconds since epoch (0 when absent): compared with the user's revocation time. */
-  issuedAt: number;
+  /**
+   * When it was issued, in ms: the `iatMs` claim when it agrees with `iat`, else `iat` × 1000
+   * (0 when absent). Compared with the user's revocation time (ms): `iat` alone cannot tell a
+   * token issued just before a revocation from one issued just after, in the same second.
+   */
+  issuedAtMs: number;
   /** `exp`, seconds since epoch: the gateway closes the socket then, unless refreshed. */
   expiresAt: number;
 }
 
+export interface VerifyOptions {
+  /** Accept a token this long past its `exp` (a guest's proof of who it was); default 0. */
+  expiredGraceSeconds?: number;
+}
+
 /**
- * Session tokens: HS256 JWTs with the user id as `sub` and the username as a claim, so a
- * gateway authenticates a socket without any lookup. Every token must carry `exp`: one
- * without would open sessions that never end.
+ * Session tokens: HS256 JWTs with the user id as `sub`, the username, `iat`, `exp` and `iatMs`
+ * (the issue time in ms, for revocation), so a gateway authenticates a socket without any
+ * lookup. Every token must carry `exp`: one without would open sessions that never end. The
+ * api signs and verifies with `verifyClaims`; gateways verify synchronously (`verifySession`).
  */
 export class TokenService {
   private readonly key: Uint8Array;
@@ -28,23 +38,33 @@ export class TokenService {
     this.secret = Buffer.from(secret, 'utf8');
   }
 
-  async sign(user: User): Promise<string> {
-    return new SignJWT({ username: user.username })
+  async sign(user: User, nowMs = Date.now()): Promise<string> {
+    const now = Math.floor(nowMs / 1000);
+    return new SignJWT({ username: user.username, iatMs: nowMs })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(user.id)
-      .setIssuedAt()
-      .setExpirationTime(Math.floor(Date.now() / 1000) + this.ttlSeconds)
+      .setIssuedAt(now)
+      .setExpirationTime(now + this.ttlSeconds)
       .sign(this.key);
   }
 
   /** The token's user; UNAUTHORIZED when it is malformed, forged or expired. */
   async verify(token: string): Promise<User> {
+    return (await this.verifyClaims(token)).user;
+  }
+
+  /** The token's claims; UNAUTHORIZED when malformed, forged, expired (past the grace) or without `exp`. */
+  async verifyClaims(token: string, { expiredGraceSeconds = 0 }: VerifyOptions = {}): Promise<TokenSession & { expiresAtMs: number }> {
     try {
-      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], requiredClaims: ['exp'] });
-      if (typeof payload.sub !== 'string' || typeof payload.username !== 'string') {
-        throw new Error('token lacks sub or username');
-      }
-      return { id: payload.sub, username: payload.username };
+      const { payload } = await jwtVerify(token, this.key, {
+        algorithms: ['HS256'],
+        requiredClaims: ['sub', 'exp'],
+        // jose applies the tolerance to exp and nbf; nothing we sign has nbf.
+        clockTolerance: expiredGraceSeconds,
+      });
+      const { sub, username, exp } = payload as Record<string, unknown>;
+      if (typeof sub !== 'string' || typeof username !== 'string') throw new Error('token lacks sub or username');
+      return { user: { id: sub, username }, issuedAtMs: issuedAtMsOf(payload), expiresAt: exp as number, expiresAtMs: (exp as number) * 1000 };
     } catch (err) {
       throw new ChatError(ErrorCode.UNAUTHORIZED, `invalid token: ${(err as Error).message}`);
     }
@@ -70,7 +90,7 @@ export class TokenService {
     const expected = createHmac('sha256', this.secret).update(`${header}.${payload}`).digest();
     const given = Buffer.from(signature, 'base64url');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) fail('signature verification failed');
-    let claims: { sub?: unknown; username?: unknown; exp?: unknown; nbf?: unknown; iat?: unknown };
+    let claims: { sub?: unknown; username?: unknown; exp?: unknown; nbf?: unknown; iat?: unknown; iatMs?: unknown };
     try {
       if ((JSON.parse(Buffer.from(header, 'base64url').toString()) as { alg?: string }).alg !== 'HS256') fail('unexpected alg');
       claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as typeof claims;
@@ -85,8 +105,14 @@ export class TokenService {
     if (typeof claims.sub !== 'string' || typeof claims.username !== 'string') fail('token lacks sub or username');
     return {
       user: { id: claims.sub as string, username: claims.username as string },
-      issuedAt: typeof claims.iat === 'number' ? claims.iat : 0,
+      issuedAtMs: issuedAtMsOf(claims),
       expiresAt: claims.exp as number,
     };
   }
+}
+
+/** `iatMs` when it agrees with `iat` (same second: a token cannot claim a later issue time), else `iat` × 1000. */
+function issuedAtMsOf({ iat, iatMs }: { iat?: unknown; iatMs?: unknown }): number {
+  if (typeof iat !== 'number') return 0;
+  return typeof iatMs === 'number' && Math.floor(iatMs / 1000) === iat ? iatMs : iat * 1000;
 }

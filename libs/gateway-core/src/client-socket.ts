@@ -7,8 +7,8 @@ export interface ConnectionData {
   user?: User;
   /** The token's `exp` (seconds since epoch): the socket is closed 4001 then unless refreshed. */
   expiresAt?: number;
-  /** The token's `iat` (seconds), kept from the upgrade until the session has checked revocation. */
-  issuedAt?: number;
+  /** The token's issue time (ms), kept from the upgrade until the session has checked revocation. */
+  issuedAtMs?: number;
   openedAt: number;
   /** Subscribed to the user's rooms and greeted with `hello`: frames are processed. */
   ready: boolean;

@@ -150,7 +150,7 @@ describe('FrameHandler', () => {
       handle(raw({ type: 'auth', ref: 'a1', data: { token } }));
       await verified();
       expect(sessions.open).toHaveBeenCalledTimes(1);
-      expect(sessions.open).toHaveBeenCalledWith(socket, { user: alice, issuedAt: expect.any(Number), expiresAt: expect.any(Number) });
+      expect(sessions.open).toHaveBeenCalledWith(socket, { user: alice, issuedAtMs: expect.any(Number), expiresAt: expect.any(Number) });
       expect(socket.ended).toEqual([]);
     });
 

@@ -144,7 +144,7 @@ export class Gateway {
       const session = this.tokens.verifySession(token);
       const data = this.newConnection(session.user);
       data.expiresAt = session.expiresAt;
-      data.issuedAt = session.issuedAt;
+      data.issuedAtMs = session.issuedAtMs;
       return data;
     } catch (err) {
       return this.newConnection(undefined, (err as Error).message);
@@ -165,7 +165,7 @@ export class Gateway {
     this.waiting.add(socket);
     if (!data.user) return;
     data.queued = [];
-    const session = { user: data.user, issuedAt: data.issuedAt ?? 0, expiresAt: data.expiresAt ?? 0 };
+    const session = { user: data.user, issuedAtMs: data.issuedAtMs ?? 0, expiresAt: data.expiresAt ?? 0 };
     this.sessions.open(socket, session).catch((err) => this.failOpen(socket, err));
   }
 

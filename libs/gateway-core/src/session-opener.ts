@@ -44,7 +44,7 @@ export class SessionOpener {
     }
     data.user = user;
     data.expiresAt = session.expiresAt;
-    data.issuedAt = undefined;
+    data.issuedAtMs = undefined;
     this.registry.add(socket, user.id);
     this.expiries.add(socket, session.expiresAt);
     await this.userChannels.acquire(user.id);
@@ -55,7 +55,7 @@ export class SessionOpener {
     const { rooms, revokedBefore } = await this.roomSets.read(user.id);
     if (data.closed) return;
     // `iat` has whole seconds: a token issued in the second of the revocation is let in.
-    if (revokedBefore !== undefined && session.issuedAt < Math.floor(revokedBefore / 1000)) {
+    if (revokedBefore !== undefined && session.issuedAtMs < revokedBefore) {
       return socket.end(CloseCode.UNAUTHORIZED, 'token revoked');
     }
     if (rooms === undefined) {
