@@ -111,10 +111,10 @@ export class BatchProcessor implements BatchHandler {
         this.metrics.opsProcessed.inc({ op: op.type, outcome: err.code });
         return;
       }
-      if (isTransientError(err) || isFencedError(err)) throw err;
-      this.logger.error({ err, op: op.type, user: ctx.user.id, id: ctx.entry.id }, 'op failed on its own; dead-lettering it');
       // Its transaction rolled back, but it may have touched in-memory state on the way.
       this.onOpFailed();
+      if (isTransientError(err) || isFencedError(err)) throw err;
+      this.logger.error({ err, op: op.type, user: ctx.user.id, id: ctx.entry.id }, 'op failed on its own; dead-lettering it');
       failAlone(ctx, err);
       this.metrics.opsProcessed.inc({ op: op.type, outcome: ErrorCode.INTERNAL });
     }

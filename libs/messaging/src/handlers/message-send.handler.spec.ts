@@ -1,6 +1,6 @@
 import { Envelope, Message, Room } from '@chat/protocol';
-import { AppendOutcome, MemberState, MessageDraft, MessageRepository, RoomRepository } from '@chat/store';
-import { Outbox } from '@chat/streams';
+import { AppendOutcome, MemberState, MessageDraft, MessageRepository, RoomRepository, WriteFence } from '@chat/store';
+import { ChatEffects, Effects, FencedError } from '@chat/streams';
 import { flushed } from '../../../../test/support/fakes';
 import { MembershipCache } from '../membership-cache';
 import { MessagingMetrics } from '../messaging.metrics';
@@ -37,7 +37,7 @@ class FakeRooms {
 /** appendBatch over an in-memory table with the (author, clientMsgId) unique key. */
 class FakeMessages {
   readonly stored: Message[] = [];
-  readonly appendBatch = jest.fn(async (drafts: MessageDraft[]): Promise<AppendOutcome[]> =>
+  readonly appendBatch = jest.fn(async (drafts: MessageDraft[], _opts?: { mayExist?: boolean; fence?: WriteFence }): Promise<AppendOutcome[]> =>
     drafts.map((d) => {
       const existing = this.stored.find((m) => m.author.id === d.authorId && m.clientMsgId === d.clientMsgId);
       if (existing) return { message: existing, created: false };
@@ -61,7 +61,9 @@ interface Effect {
 }
 
 /** What the handler published, in order, with the frames typed for the assertions. */
-const effects = (out: Outbox) => flushed(out) as Promise<Effect[]>;
+const effects = (out: Effects) => flushed(out) as Promise<Effect[]>;
+
+const dataError = (message: string, code: string) => Object.assign(new Error(message), { code });
 
 const alice = { id: 'u-alice', username: 'alice' };
 const env: Envelope = { f: '', u: alice.id, n: alice.username, g: 'gw-1', c: 'c-1', t: NOW };
@@ -70,8 +72,9 @@ describe('MessageSendHandler', () => {
   let rooms: FakeRooms;
   let messages: FakeMessages;
   let handler: MessageSendHandler;
-  let out: Outbox;
+  let out: ChatEffects;
   let n: number;
+  let fence: WriteFence;
 
   function item(data: Partial<SendItem['data']>, opts: { ref?: string | null; redelivered?: boolean } = {}): SendItem {
     n++;
@@ -80,8 +83,10 @@ describe('MessageSendHandler', () => {
       user: alice,
       ref: opts.ref === null ? undefined : (opts.ref ?? `s${n}`),
       out,
+      entry: { stream: 'chat:in:{0}', id: `${n}-0`, fields: ['f', `send ${n}`] },
       entryKey: `chat:in:{0}#${n}-0`,
       redelivered: opts.redelivered ?? false,
+      fence,
     };
     return { ctx, data: { roomId: 'r1', text: `hello ${n}`, clientMsgId: `m${n}`, ...data } };
   }
@@ -98,7 +103,8 @@ describe('MessageSendHandler', () => {
       new MembershipCache(rooms as unknown as RoomRepository),
       MessagingMetrics.get(),
     );
-    out = new Outbox();
+    out = new ChatEffects();
+    fence = { shard: 0, epoch: 4, assertValid: jest.fn() };
   });
 
   afterEach(() => jest.useRealTimers());
@@ -151,7 +157,7 @@ describe('MessageSendHandler', () => {
       });
 
       jest.setSystemTime(NOW + 60_001);
-      out = new Outbox();
+      out = new ChatEffects();
       await handler.handleBatch([item({})]);
       expect(messages.appendBatch).toHaveBeenCalledTimes(1);
     });
@@ -175,6 +181,44 @@ describe('MessageSendHandler', () => {
       await expect(handler.handleBatch([item({})])).rejects.toBe(err);
       expect(messages.appendBatch).not.toHaveBeenCalled();
     });
+
+    it('a fence error while checking propagates', async () => {
+      const err = new FencedError('shard 0: lease lost; not committing');
+      rooms.findById.mockRejectedValueOnce(err);
+      await expect(handler.handleBatch([item({})])).rejects.toBe(err);
+    });
+
+    it('a check failing on its own (a data error for one send): that send INTERNAL and dead-lettered, the others stored in one appendBatch and published', async () => {
+      const err = dataError('invalid byte sequence for encoding "UTF8": 0xc3 0x28', '22021');
+      const impl = rooms.findById.getMockImplementation()!;
+      rooms.findById.mockImplementation(async (id) => {
+        if (id === 'r-bad') throw err;
+        return impl(id);
+      });
+      const ok1 = item({ text: 'first' });
+      const bad = item({ roomId: 'r-bad' });
+      const ok2 = item({ text: 'second' });
+      await handler.handleBatch([ok1, bad, ok2]);
+
+      expect(messages.appendBatch).toHaveBeenCalledTimes(1);
+      expect(messages.appendBatch.mock.calls[0][0].map((d) => d.text)).toEqual(['first', 'second']);
+      const sent = await effects(out);
+      expect(sent.filter((e) => e.command === 'publish').map((e) => e.frame)).toEqual([
+        { type: 'reply', ref: 's2', ok: false, error: { code: 'INTERNAL', message: 'message could not be stored' } },
+        { type: 'reply', ref: 's1', ok: true, data: { message: expect.objectContaining({ id: 'r1:1', text: 'first' }) } },
+        { type: 'reply', ref: 's3', ok: true, data: { message: expect.objectContaining({ id: 'r1:2', text: 'second' }) } },
+      ]);
+      expect(sent.filter((e) => e.command === 'spublish').map((e) => (e.frame.data as Message).text)).toEqual(['first', 'second']);
+      expect(out.deadLetters).toEqual([{ ...bad.ctx.entry, error: '22021 invalid byte sequence for encoding "UTF8": 0xc3 0x28' }]);
+    });
+
+    it('a check failing on its own clears the membership cache: the next send reads its room again', async () => {
+      await handler.handleBatch([item({})]); // r1 cached
+      rooms.findById.mockClear();
+      rooms.findById.mockRejectedValueOnce(new TypeError('boom')); // r-bad
+      await handler.handleBatch([item({ roomId: 'r-bad' }), item({})]);
+      expect(rooms.findById.mock.calls.map(([id]) => id)).toEqual(['r-bad', 'r1']);
+    });
   });
 
   describe('storing', () => {
@@ -185,6 +229,15 @@ describe('MessageSendHandler', () => {
         { roomId: 'r1', authorId: 'u-alice', authorName: 'alice', text: 'a', clientMsgId: 'm1', replyTo: undefined },
         { roomId: 'r1', authorId: 'u-alice', authorName: 'alice', text: 'b', clientMsgId: 'm2', replyTo: undefined },
         { roomId: 'r1', authorId: 'u-alice', authorName: 'alice', text: 'c', clientMsgId: 'm3', replyTo: undefined },
+      ]);
+    });
+
+    it('appendBatch gets the shard’s fence, and mayExist only when an entry is redelivered', async () => {
+      await handler.handleBatch([item({}), item({})]);
+      await handler.handleBatch([item({}), item({}, { redelivered: true })]);
+      expect(messages.appendBatch.mock.calls.map(([, opts]) => opts)).toEqual([
+        { mayExist: false, fence },
+        { mayExist: true, fence },
       ]);
     });
 
@@ -204,7 +257,7 @@ describe('MessageSendHandler', () => {
 
     it('a duplicate (clientMsgId already used) gets the first message back and no event', async () => {
       await handler.handleBatch([item({ clientMsgId: 'dup', text: 'original' })]);
-      out = new Outbox();
+      out = new ChatEffects();
       await handler.handleBatch([item({ clientMsgId: 'dup', text: 'retry' })]);
       expect(messages.stored).toHaveLength(1);
       expect(await effects(out)).toEqual([
@@ -214,7 +267,7 @@ describe('MessageSendHandler', () => {
 
     it('a duplicate that is a redelivered entry publishes its event again (the first run never did)', async () => {
       await handler.handleBatch([item({ clientMsgId: 'dup' })]);
-      out = new Outbox(); // the first run's outbox was never flushed
+      out = new ChatEffects(); // the first run's effects were never committed
       await handler.handleBatch([item({ clientMsgId: 'dup' }, { redelivered: true })]);
       expect((await effects(out)).map((e) => [e.command, e.frame.type])).toEqual([
         ['publish', 'reply'],
@@ -249,40 +302,55 @@ describe('MessageSendHandler', () => {
       expect(sent.filter((e) => e.command === 'spublish').map((e) => (e.frame.data as Message).text)).toEqual(['a', 'c']);
     });
 
+    it('the failing draft of the one-by-one fallback is dead-lettered with its error; each redo carries the fence', async () => {
+      const impl = messages.appendBatch.getMockImplementation()!;
+      messages.appendBatch.mockImplementation(async (drafts, opts) => {
+        if (drafts.some((d) => d.text === 'poison')) throw dataError('invalid byte sequence for encoding "UTF8"', '22021');
+        return impl(drafts, opts);
+      });
+      const poison = item({ text: 'poison' });
+      await handler.handleBatch([item({ text: 'a' }), poison]);
+      expect(out.deadLetters).toEqual([{ ...poison.ctx.entry, error: '22021 invalid byte sequence for encoding "UTF8"' }]);
+      expect(messages.appendBatch.mock.calls.slice(1).map(([, opts]) => opts)).toEqual([{ fence }, { fence }]);
+    });
+
+    it.each([
+      ['a FencedError', new FencedError('shard 0: lease deadline passed; not committing')],
+      ['a stale epoch (CHF01)', dataError('shard 0: epoch 4 is stale', 'CHF01')],
+    ])('%s from appendBatch propagates, without a one-by-one retry or any answer', async (_name, err) => {
+      messages.appendBatch.mockRejectedValueOnce(err);
+      await expect(handler.handleBatch([item({}), item({})])).rejects.toBe(err);
+      expect(messages.appendBatch).toHaveBeenCalledTimes(1);
+      expect(out.list).toEqual([]);
+      expect(out.deadLetters).toEqual([]);
+    });
+
     it('a transient failure during the one-by-one fallback propagates', async () => {
       const transient = Object.assign(new Error('Connection terminated unexpectedly'), { code: '08006' });
       messages.appendBatch.mockRejectedValueOnce(new Error('value too long')).mockRejectedValueOnce(transient);
       await expect(handler.handleBatch([item({}), item({})])).rejects.toBe(transient);
     });
 
-    // BUG (message-send.handler.ts handleBatch, `|| accepted.length === 1`): when the run has
-    // ONE accepted send and its append fails for a non-transient reason, the error is
-    // rethrown instead of answered INTERNAL as it is for the same draft inside a larger run.
-    // BatchProcessor does not catch around handleBatch, so the whole stream batch fails; the
-    // worker retries it (re-running every other op of the batch) and after 5 attempts
-    // acknowledges it with no reply at all, although the op carried a ref.
-    it('a lone send whose append fails non-transiently is answered INTERNAL like in a larger run', async () => {
-      messages.appendBatch.mockRejectedValue(Object.assign(new Error('invalid byte sequence for encoding "UTF8"'), { code: '22021' }));
-      await expect(handler.handleBatch([item({ text: 'poison' })])).resolves.toBeUndefined();
+    it('a lone send whose append fails non-transiently is answered INTERNAL and dead-lettered like in a larger run', async () => {
+      messages.appendBatch.mockRejectedValue(dataError('invalid byte sequence for encoding "UTF8"', '22021'));
+      const poison = item({ text: 'poison' });
+      await expect(handler.handleBatch([poison])).resolves.toBeUndefined();
       expect((await effects(out)).map((e) => e.frame)).toEqual([
         { type: 'reply', ref: 's1', ok: false, error: { code: 'INTERNAL', message: 'message could not be stored' } },
       ]);
+      expect(out.deadLetters.map((d) => d.id)).toEqual([poison.ctx.entry.id]);
     });
 
-    // BUG (message-send.handler.ts check/checkReplyTo, uncommitted work in progress): the
-    // replyTo check runs before the (author, clientMsgId) de-duplication. A send that was
-    // committed in a batch whose publish failed is redelivered; if its replyTo target was
-    // deleted in the meantime (e.g. later in that same batch), the retry answers NOT_FOUND and
-    // never publishes message.created, although the message is stored with a seq. PROTOCOL.md:
-    // sending again with a used clientMsgId returns the first message. (A mute applied after
-    // the send hits the same path with FORBIDDEN.)
+    // A send committed in a batch whose effects never went out is redelivered; a check that
+    // refuses it now (replyTo deleted since, or a mute applied since) must not hide the stored
+    // message (PROTOCOL.md: a used clientMsgId returns the first message).
     it('a redelivered send whose replyTo target was deleted since still returns and publishes the stored message', async () => {
       messages.stored.push(messageOf({ roomId: 'r1', authorId: 'u-bob', authorName: 'bob', text: 'root', clientMsgId: 'b1' }, 1));
       await handler.handleBatch([item({ clientMsgId: 'reply-1', replyTo: 'r1:1' })]);
       const stored = messages.stored.find((m) => m.clientMsgId === 'reply-1')!;
       messages.stored[0] = { ...messages.stored[0], deletedAt: new Date(NOW).toISOString() };
 
-      out = new Outbox(); // first run's effects never went out
+      out = new ChatEffects(); // first run's effects never went out
       await handler.handleBatch([item({ clientMsgId: 'reply-1', replyTo: 'r1:1' }, { ref: 's1', redelivered: true })]);
       expect((await effects(out)).map((e) => [e.command, e.frame.type, e.frame.ok])).toEqual([
         ['publish', 'reply', true],
