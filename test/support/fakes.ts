@@ -1,6 +1,6 @@
 import type { ClientSocket, ConnectionData } from '@chat/gateway-core';
 import type { Logger } from '@chat/observability';
-import { decodeDelivery, decodeRoomEvent } from '@chat/protocol';
+import { ChatError, decodeDelivery, decodeRoomEvent } from '@chat/protocol';
 import type { Effects } from '@chat/streams';
 import { Deferred, deferred } from './deferred';
 
@@ -95,4 +95,14 @@ export async function flushed(out: Effects): Promise<Flushed[]> {
     }
   }
   return calls;
+}
+
+/** The ChatError code a promise rejects with; undefined when it resolves. */
+export async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (err) {
+    return err instanceof ChatError ? err.code : `not a ChatError: ${String(err)}`;
+  }
 }

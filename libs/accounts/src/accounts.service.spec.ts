@@ -2,6 +2,7 @@ import { ChatError, ErrorCode, User } from '@chat/protocol';
 import type { UserRecord } from '@chat/store';
 import { AccountsService, GUEST_PROOF_GRACE_SECONDS, RevocationStore, UserStore } from './accounts.service';
 import { TokenService } from '@chat/auth';
+import { codeOf } from '../../../test/support/fakes';
 
 /** The user table in memory, with the store's rules: case-insensitive unique names. */
 class MemoryUsers implements UserStore {
@@ -26,14 +27,6 @@ class MemoryUsers implements UserStore {
   }
 }
 
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (err) {
-    return err instanceof ChatError ? err.code : `not a ChatError: ${String(err)}`;
-  }
-}
 
 describe('AccountsService', () => {
   const TTL_SECONDS = 3600;

@@ -1,19 +1,12 @@
-import { ChatError, ErrorCode } from '@chat/protocol';
+import { ErrorCode } from '@chat/protocol';
 import { SignJWT } from 'jose';
 import { SessionAuthenticator } from './session-authenticator';
 import { TokenService } from '@chat/auth';
+import { codeOf } from '../../../test/support/fakes';
 
 const SECRET = 'unit-test-secret-0123456789-0123456789';
 const alice = { id: 'ualice', username: 'alice' };
 
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (err) {
-    return err instanceof ChatError ? err.code : `not a ChatError: ${String(err)}`;
-  }
-}
 
 describe('SessionAuthenticator', () => {
   const tokens = new TokenService(SECRET, 3600);

@@ -1,5 +1,6 @@
-import { ChatError, ErrorCode, Room } from '@chat/protocol';
+import { ErrorCode, Room } from '@chat/protocol';
 import { RoomReads } from './room-reads.service';
+import { codeOf } from '../../../../test/support/fakes';
 
 const room: Room = {
   id: 'r1',
@@ -23,15 +24,6 @@ function reads() {
     { history },
   );
   return { service, history };
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (err) {
-    return err instanceof ChatError ? err.code : 'not a ChatError';
-  }
 }
 
 describe('RoomReads.history', () => {
