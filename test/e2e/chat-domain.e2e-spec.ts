@@ -119,6 +119,24 @@ describe('chat domain', () => {
       expect(code(await a.client.request('dm.open', { userId: 'unobody' }))).toBe('NOT_FOUND');
       expect(code(await a.client.request('dm.open', {}))).toBe('BAD_REQUEST');
     });
+
+    it('lets a user who left a DM back in by opening it again, history included', async () => {
+      const a = await person('dlva', 0);
+      const b = await person('dlvb', 1);
+      const { room } = await a.client.call('dm.open', { userId: b.user.id });
+      await b.client.call('message.send', { roomId: room.id, text: 'before you left', clientMsgId: 'bl' });
+      await a.client.call('room.leave', { roomId: room.id });
+      expect(code(await a.client.request('message.history', { roomId: room.id }))).toBe('FORBIDDEN');
+
+      const bHears = b.client.next(event('room.member_joined', room.id));
+      const reopened = await a.client.call('dm.open', { userId: b.user.id });
+      expect(reopened.room.id).toBe(room.id);
+      expect((await bHears).data.user.id).toBe(a.user.id);
+      expect((await a.client.call('message.history', { roomId: room.id })).messages.map((m: { text: string }) => m.text)).toEqual(['before you left']);
+      const live = a.client.next(event('message.created', room.id));
+      await b.client.call('message.send', { roomId: room.id, text: 'welcome back', clientMsgId: 'wb' });
+      expect((await live).data.text).toBe('welcome back');
+    });
   });
 
   describe('messages: replies, edits, deletes, reactions', () => {
@@ -197,10 +215,11 @@ describe('chat domain', () => {
       await b.client.call('reaction.add', { messageId: m.id, emoji: '👍' });
       expect((await first).data).toEqual({ messageId: m.id, roomId, emoji: '👍', count: 1, userIds: [b.user.id] });
       await b.client.call('reaction.add', { messageId: m.id, emoji: '👍' }); // again: no change, no event
-      const second = b.client.next(event('reaction.updated', roomId));
+      // Events reach each member in order, but a and b at their own pace: match by count.
+      const second = b.client.next((f) => event('reaction.updated', roomId)(f) && f.data.count === 2);
       await a.client.call('reaction.add', { messageId: m.id, emoji: '👍' });
       expect((await second).data).toMatchObject({ count: 2, userIds: [b.user.id, a.user.id] });
-      const removed = a.client.next(event('reaction.updated', roomId));
+      const removed = a.client.next((f) => event('reaction.updated', roomId)(f) && f.data.count === 1 && f.data.userIds[0] === a.user.id);
       await b.client.call('reaction.remove', { messageId: m.id, emoji: '👍' });
       expect((await removed).data).toMatchObject({ count: 1, userIds: [a.user.id] });
       expect(a.client.events('reaction.updated').filter((f) => f.data.roomId === roomId)).toHaveLength(3);
@@ -298,15 +317,25 @@ describe('chat domain', () => {
       expect(code(await mod.client.request('room.unban', { roomId, userId: member.user.id }))).toBe('NOT_FOUND');
     });
 
-    it('mutes for a duration: sends are FORBIDDEN with retryAfterMs until unmuted', async () => {
+    it('mutes for a duration: every write (send, edit, delete, react, invite) is FORBIDDEN with retryAfterMs until unmuted', async () => {
       const { owner, mod, member, roomId } = await moderatedRoom();
+      const { message: own } = await member.client.call('message.send', { roomId, text: 'mine', clientMsgId: 'own' });
       const heard = owner.client.next(event('room.member_muted', roomId));
       await mod.client.call('room.mute', { roomId, userId: member.user.id, durationMs: 60_000 });
       expect((await heard).data).toMatchObject({ roomId, userId: member.user.id, until: expect.any(String), by: mod.user.id });
       const refused = await member.client.request('message.send', { roomId, text: 'muted?', clientMsgId: 'mu' });
       expect(refused.error).toMatchObject({ code: 'FORBIDDEN', retryAfterMs: expect.any(Number) });
       expect(refused.error!.retryAfterMs!).toBeGreaterThan(50_000);
-      expect((await member.client.call('message.history', { roomId })).messages).toEqual([]);
+      const outsider = await person('mout', 0);
+      for (const [op, data] of [
+        ['message.edit', { messageId: own.id, text: 'edited while muted' }],
+        ['message.delete', { messageId: own.id }],
+        ['reaction.add', { messageId: own.id, emoji: '👍' }],
+        ['room.invite', { roomId, userId: outsider.user.id }],
+      ] as const) {
+        expect((await member.client.request(op, data)).error).toMatchObject({ code: 'FORBIDDEN', retryAfterMs: expect.any(Number) });
+      }
+      expect((await member.client.call('message.history', { roomId })).messages.map((m: { text: string; reactions: unknown[] }) => [m.text, m.reactions])).toEqual([['mine', []]]);
       expect(code(await member.client.request('room.mute', { roomId, userId: mod.user.id, durationMs: 1000 }))).toBe('FORBIDDEN');
       expect(code(await mod.client.request('room.mute', { roomId, userId: member.user.id, durationMs: 5 }))).toBe('BAD_REQUEST');
       await mod.client.call('room.unmute', { roomId, userId: member.user.id });

@@ -1,0 +1,60 @@
+import Redis from 'ioredis';
+import { RedisServerHandle, startRedisServer } from '@chat/devstack';
+import { redisGatewayPorts } from '@chat/gateway-core';
+import { Channels, createRedis } from '@chat/redis';
+import { waitFor } from '../support/wait-for';
+
+/**
+ * The gateway's broker port against a private redis-server. A gateway's deliveries
+ * (`gw:{id}`, `user:{id}`) must keep arriving whatever happens to its room subscriptions —
+ * above all when the last room channel is dropped (ioredis leaves subscriber mode when an
+ * unsubscribe reply counts 0, and SUNSUBSCRIBE counts only sharded channels).
+ */
+describe('RedisBrokerSubscription', () => {
+  let server: RedisServerHandle;
+  let publisher: Redis;
+  const connections: Redis[] = [];
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    publisher = createRedis(server.url, 'broker-test-pub');
+  });
+  afterAll(async () => {
+    for (const c of [publisher, ...connections]) c?.disconnect();
+    await server?.stop();
+  });
+
+  function ports() {
+    const commands = createRedis(server.url, 'broker-test-commands');
+    const subscriber = createRedis(server.url, 'broker-test-sub');
+    const roomSubscriber = createRedis(server.url, 'broker-test-rooms');
+    connections.push(commands, subscriber, roomSubscriber);
+    return redisGatewayPorts(commands, subscriber, roomSubscriber, 'gw-test');
+  }
+
+  it('keeps delivering to the gateway and its users after the last room channel is dropped', async () => {
+    const { broker } = ports();
+    const got: string[] = [];
+    await broker.listen({
+      onRoomEvent: (roomId, payload) => got.push(`room ${roomId} ${payload}`),
+      onConnectionDelivery: (payload) => got.push(`gw ${payload}`),
+      onUserDelivery: (userId, payload) => got.push(`user ${userId} ${payload}`),
+      onResubscribed: () => got.push('resubscribed'),
+    });
+    await broker.subscribeUser('u1');
+    await broker.subscribeRoom('r1');
+    await publisher.spublish(Channels.room('r1'), '1\n{}');
+    await waitFor(() => got.length === 1, { what: 'the room event' });
+
+    await broker.unsubscribeRoom('r1');
+    await publisher.publish(Channels.gateway('gw-test'), 'reply after the last room left');
+    await publisher.publish(Channels.user('u1'), 'user event after the last room left');
+    await waitFor(() => got.length === 3, { what: 'both deliveries' });
+    expect(got).toEqual(['room r1 1\n{}', 'gw reply after the last room left', 'user u1 user event after the last room left']);
+
+    // And rooms can come back afterwards.
+    await broker.subscribeRoom('r2');
+    await publisher.spublish(Channels.room('r2'), '\n{"x":1}');
+    await waitFor(() => got.length === 4, { what: 'the second room event' });
+  });
+});
