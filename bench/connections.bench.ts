@@ -51,6 +51,12 @@ interface ConnConfig {
   tokenConcurrency: number;
   /** Bound of the settle wait after connecting (BENCH_SETTLE_SECONDS). */
   settleSeconds: number;
+  /**
+   * Seconds the sockets then stay idle before a second RSS reading (BENCH_IDLE_SECONDS, 0 = none):
+   * V8 gives back the heap it grew while the sockets connected (young generation, old-space
+   * headroom) only when its memory reducer runs, tens of seconds after the burst.
+   */
+  idleSeconds: number;
   /** Sockets that do a round trip at the end (BENCH_ALIVE_SAMPLE). */
   aliveSample: number;
   /** Cap N at the open-files limit of this process and of the server (BENCH_FD_CAP=0: try anyway). */
@@ -81,13 +87,14 @@ function loadConnConfig(): ConnConfig {
     tokenSeconds: num('BENCH_TOKEN_SECONDS', 60, 1),
     tokenConcurrency: Math.floor(num('BENCH_TOKEN_CONCURRENCY', 32, 1)),
     settleSeconds: num('BENCH_SETTLE_SECONDS', 20, 2),
+    idleSeconds: num('BENCH_IDLE_SECONDS', 0, 0),
     aliveSample: Math.floor(num('BENCH_ALIVE_SAMPLE', 20, 1)),
     fdCap: process.env.BENCH_FD_CAP !== '0',
     fdReserve: Math.floor(num('BENCH_FD_RESERVE', 128, 0)),
     databaseAdminUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     out: process.env.BENCH_OUT || undefined,
-    // The whole run stays under 6 minutes; the watchdog kills everything past this.
-    timeoutSeconds: num('BENCH_TIMEOUT_SECONDS', 345, 10),
+    // The whole run stays under 6 minutes (plus the idle wait per system); the watchdog kills everything past this.
+    timeoutSeconds: num('BENCH_TIMEOUT_SECONDS', 345 + systems.length * num('BENCH_IDLE_SECONDS', 0, 0), 10),
   };
 }
 
@@ -121,6 +128,8 @@ interface ConnRun {
   socketsAtMeasure: number;
   rssDeltaKb: number | null;
   rssPerConnectionKb: number | null;
+  /** BENCH_IDLE_SECONDS later, still idle: RSS, (it − before) / sockets, and the readings every 5 s. */
+  idle: { seconds: number; rssKb: number | null; rssPerConnectionKb: number | null; seriesKb: (number | null)[] } | null;
   alive: { sampled: number; answered: number; openAtEnd: number; checkedAtSecondsIdle: number };
   unexpectedCloses: CloseTally;
   serverViewBefore: Record<string, number | string | null>;
@@ -184,7 +193,7 @@ async function closeAll(sockets: IdleSocket[], fdsBefore: number | null): Promis
  */
 async function runSystem(key: SystemKey, cfg: ConnConfig, addrs: SourceAddresses, deadline: number): Promise<ConnRun> {
   const t0 = performance.now();
-  const tail = (cfg.settleSeconds + 15) * 1000;
+  const tail = (cfg.settleSeconds + cfg.idleSeconds + 15) * 1000;
   log(`${key}: starting`);
   const t = await idleStarters[key]({
     databaseAdminUrl: cfg.databaseAdminUrl,
@@ -255,6 +264,20 @@ async function runSystem(key: SystemKey, cfg: ConnConfig, addrs: SourceAddresses
         `${socketsAtMeasure} open → ${rssPerConnectionKb} KB per connection`,
     );
 
+    let idle: ConnRun['idle'] = null;
+    if (cfg.idleSeconds > 0) {
+      const seriesKb: (number | null)[] = [];
+      const until = Date.now() + cfg.idleSeconds * 1000;
+      while (Date.now() < until) {
+        await sleep(Math.min(5000, until - Date.now()));
+        seriesKb.push(rssKb(t.server.pid));
+      }
+      const rss = seriesKb.at(-1) ?? null;
+      const per = rss != null && rssBefore.rssKb != null && socketsAtMeasure > 0 ? round2((rss - rssBefore.rssKb) / socketsAtMeasure) : null;
+      idle = { seconds: cfg.idleSeconds, rssKb: rss, rssPerConnectionKb: per, seriesKb };
+      log(`${t.label}: server RSS after ${cfg.idleSeconds} s idle ${mb(rss)} MB → ${per} KB per connection (every 5 s: ${seriesKb.map(mb).join(' ')} MB)`);
+    }
+
     // Alive: an application round trip on sockets spread over the whole set, all at once.
     const stride = Math.max(1, Math.floor(sockets.length / cfg.aliveSample));
     const sample = sockets.filter((_, i) => i % stride === 0).slice(0, cfg.aliveSample);
@@ -281,6 +304,7 @@ async function runSystem(key: SystemKey, cfg: ConnConfig, addrs: SourceAddresses
       socketsAtMeasure,
       rssDeltaKb,
       rssPerConnectionKb,
+      idle,
       alive,
       unexpectedCloses: closes,
       serverViewBefore,
@@ -314,6 +338,10 @@ function buildRows(runs: Partial<Record<SystemKey, ConnRun>>): Row[] {
     rows.push(compareRow(runs, measure, pick, target, check));
   };
   add('RSS KB per idle connection', (r) => r.rssPerConnectionKb, `≤ ${TARGET_KB} KB`, (r) => r.rssPerConnectionKb != null && r.rssPerConnectionKb <= TARGET_KB);
+  const idleSeconds = Object.values(runs).find((r) => r?.idle)?.idle?.seconds;
+  if (idleSeconds !== undefined) {
+    add(`RSS KB per idle connection, ${idleSeconds} s later (still idle)`, (r) => r.idle?.rssPerConnectionKb ?? null, `≤ ${TARGET_KB} KB`, (r) => r.idle?.rssPerConnectionKb != null && r.idle.rssPerConnectionKb <= TARGET_KB);
+  }
   add('idle sockets measured (open at reading)', (r) => r.socketsAtMeasure, `${TARGET_SOCKETS.toLocaleString('en-US')} on one gateway`, (r) => r.socketsAtMeasure >= TARGET_SOCKETS);
   add('sockets requested → planned (fd limit)', (r) => `${r.requested} → ${r.planned}`);
   add('server RSS before, MB', (r) => mb(r.rssBefore.rssKb));

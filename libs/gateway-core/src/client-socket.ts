@@ -1,9 +1,22 @@
 import { User } from '@chat/protocol';
 
-/** What the gateway keeps per connection. Kept small: 50,000 of these live on one gateway. */
+/**
+ * The `rooms` of a socket in no room: one frozen array shared by every such socket (most idle
+ * sockets), replaced by a socket's own array at its first join (see RoomSubscriptions).
+ */
+export const NO_ROOMS: string[] = Object.freeze([]) as unknown as string[];
+
+/**
+ * What the gateway keeps per connection. Kept small: 50,000 of these live on one gateway, and
+ * uWS copies every property of it onto the socket object itself, into a property array that
+ * grows 3 slots at a time. So a property is only created when the socket needs it (a bad
+ * token's `rejected`, the rate limiter's buckets at the first limited frame, `typingIn`),
+ * numbers that stay are small integers where they can be (`expiresAt` in seconds), and what
+ * serves only until `hello` is dropped then (`issuedAtMs`, `queued`).
+ */
 export interface ConnectionData {
   id: string;
-  /** Set once the token is verified. */
+  /** Set once the token is verified; the same object for every socket of the user on this gateway. */
   user?: User;
   /** The token's `exp` (seconds since epoch): the socket is closed 4001 then unless refreshed. */
   expiresAt?: number;
@@ -13,7 +26,7 @@ export interface ConnectionData {
   /** Subscribed to the user's rooms and greeted with `hello`: frames are processed. */
   ready: boolean;
   closed: boolean;
-  /** Rooms this socket is subscribed to (uWS topics of the same name). */
+  /** Rooms this socket is subscribed to (uWS topics of the same name); NO_ROOMS when none. */
   rooms: string[];
   /** Holds a reference on the `user:{id}` channel subscription. */
   userChannel?: boolean;
@@ -21,7 +34,7 @@ export interface ConnectionData {
   queued?: string[];
   /** Set in the upgrade when the query token was bad: the socket is closed 4001 on open. */
   rejected?: string;
-  /** Token buckets of the connection rate limiter. */
+  /** Token buckets of the connection rate limiter; absent (= full) until the first limited frame. */
   frameTokens?: number;
   sendTokens?: number;
   refilledAt?: number;

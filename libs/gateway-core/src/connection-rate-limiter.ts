@@ -13,17 +13,12 @@ export interface ConnectionRates {
 /**
  * Token buckets per connection, local to the gateway (no I/O): one for every frame, one for
  * sends. The bucket state is three numbers on the connection itself, refilled lazily when a
- * frame arrives, so there is no timer and no object per socket.
+ * frame arrives, so there is no timer and no object per socket. A connection starts with full
+ * buckets without storing them: the numbers appear at its first limited frame (an idle socket
+ * never carries them).
  */
 export class ConnectionRateLimiter {
   constructor(private readonly rates: ConnectionRates) {}
-
-  /** Initial state: full buckets. */
-  fill(data: ConnectionData, now: number): void {
-    data.frameTokens = this.rates.frames.burst;
-    data.sendTokens = this.rates.sends.burst;
-    data.refilledAt = now;
-  }
 
   /** 0 when the frame may pass (tokens taken), else how long to wait for one, in ms. */
   take(data: ConnectionData, isSend: boolean, now: number): number {

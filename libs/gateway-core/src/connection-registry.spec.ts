@@ -103,4 +103,16 @@ describe('ConnectionRegistry', () => {
     expect(registry.remove(stranger, 'u-unknown')).toBe(false);
     expect(registry.get('c1')).toBe(mine);
   });
+
+  it('hands a second device the User object the first one holds, if it says the same', () => {
+    const first = socket('c1');
+    const held = { id: 'u1', username: 'ann' };
+    first.getUserData().user = held;
+    registry.add(first, 'u1');
+    expect(registry.sharedUser({ id: 'u1', username: 'ann' })).toBe(held);
+    const renamed = { id: 'u1', username: 'anne' };
+    expect(registry.sharedUser(renamed)).toBe(renamed);
+    const other = { id: 'u2', username: 'bob' };
+    expect(registry.sharedUser(other)).toBe(other);
+  });
 });

@@ -1,3 +1,4 @@
+import { User } from '@chat/protocol';
 import { ClientSocket } from './client-socket';
 
 /**
@@ -41,6 +42,17 @@ export class ConnectionRegistry {
     current.delete(socket);
     if (current.size === 1) this.byUser.set(userId, current.values().next().value!);
     return false;
+  }
+
+  /**
+   * The User object the user's sockets here already hold, when it says the same as `user`;
+   * else `user` itself. Lets a second device share the first one's object and strings.
+   */
+  sharedUser(user: User): User {
+    const current = this.byUser.get(user.id);
+    const socket = current instanceof Set ? current.values().next().value : current;
+    const held = socket?.getUserData().user;
+    return held !== undefined && held.id === user.id && held.username === user.username ? held : user;
   }
 
   /** How many sockets the user has on this gateway. */

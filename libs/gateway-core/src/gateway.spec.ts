@@ -3,6 +3,7 @@ import { encodeDelivery, encodeRoomEvent, eventFrame } from '@chat/protocol';
 import { Keys, shardOf } from '@chat/redis';
 import { settle } from '../../../test/support/deferred';
 import { FakeSocket, fakeLogger } from '../../../test/support/fakes';
+import { NO_ROOMS } from './client-socket';
 import { Gateway, GatewayOptions } from './gateway';
 import { memoryGatewayPorts } from './ports/gateway-ports';
 
@@ -196,5 +197,13 @@ describe('Gateway (in-memory ports)', () => {
   it('rejects a bad query token with 4001 on open', () => {
     const socket = connect('not-a-jwt');
     expect(socket.ended[0]?.code).toBe(4001);
+  });
+
+  it('gives uWS only the properties a socket needs (uWS copies each onto the socket)', async () => {
+    const good = gateway.connectionFor(await tokens.sign(alice));
+    expect(Object.keys(good)).toEqual(['id', 'user', 'expiresAt', 'openedAt', 'ready', 'closed', 'rooms', 'issuedAtMs']);
+    expect(good.rooms).toBe(NO_ROOMS);
+    expect(Object.keys(gateway.connectionFor(undefined))).toEqual(['id', 'user', 'expiresAt', 'openedAt', 'ready', 'closed', 'rooms']);
+    expect(gateway.connectionFor('not-a-jwt')).toMatchObject({ user: undefined, rejected: expect.any(String) });
   });
 });

@@ -1,8 +1,8 @@
-import { TokenService } from '@chat/auth';
+import { TokenService, TokenSession } from '@chat/auth';
 import { CloseCode, InternalOp, newConnectionId, User } from '@chat/protocol';
 import { decodeRoomEvent } from '@chat/protocol';
 import { Logger } from '@chat/observability';
-import { ClientSocket, ConnectionData, TopicHub } from './client-socket';
+import { ClientSocket, ConnectionData, NO_ROOMS, TopicHub } from './client-socket';
 import { ConnectionRateLimiter, ConnectionRates } from './connection-rate-limiter';
 import { ConnectionRegistry } from './connection-registry';
 import { DeliveryRouter } from './delivery-router';
@@ -137,25 +137,26 @@ export class Gateway {
   /**
    * The state of a socket about to be accepted: authenticated when the query carries a good
    * token, rejected (closed 4001 on open) when a bad one, waiting for an auth frame when none.
+   * uWS copies these properties onto the socket: only what this socket needs is created (see
+   * ConnectionData), always in the same order so that sockets share their V8 shapes.
    */
   connectionFor(token: string | undefined): ConnectionData {
-    if (!token) return this.newConnection();
+    if (!token) return this.newConnection(undefined, undefined);
+    let session: TokenSession;
     try {
-      const session = this.tokens.verifySession(token);
-      const data = this.newConnection(session.user);
-      data.expiresAt = session.expiresAt;
-      data.issuedAtMs = session.issuedAtMs;
-      return data;
+      session = this.tokens.verifySession(token);
     } catch (err) {
-      return this.newConnection(undefined, (err as Error).message);
+      const data = this.newConnection(undefined, undefined);
+      data.rejected = (err as Error).message;
+      return data;
     }
+    const data = this.newConnection(session.user, session.expiresAt);
+    data.issuedAtMs = session.issuedAtMs;
+    return data;
   }
 
-  private newConnection(user?: User, rejected?: string): ConnectionData {
-    const now = Date.now();
-    const data: ConnectionData = { id: newConnectionId(), user, openedAt: now, ready: false, closed: false, rooms: [], rejected };
-    this.connectionLimits.fill(data, now);
-    return data;
+  private newConnection(user: User | undefined, expiresAt: number | undefined): ConnectionData {
+    return { id: newConnectionId(), user, expiresAt, openedAt: Date.now(), ready: false, closed: false, rooms: NO_ROOMS };
   }
 
   onOpen(socket: ClientSocket): void {
@@ -165,7 +166,7 @@ export class Gateway {
     this.waiting.add(socket);
     if (!data.user) return;
     data.queued = [];
-    const session = { user: data.user, issuedAtMs: data.issuedAtMs ?? 0, expiresAt: data.expiresAt ?? 0 };
+    const session: TokenSession = { user: data.user, issuedAtMs: data.issuedAtMs ?? 0, expiresAt: data.expiresAt ?? 0 };
     this.sessions.open(socket, session).catch((err) => this.failOpen(socket, err));
   }
 

@@ -149,4 +149,21 @@ describe('RefCountedSubscriptions', () => {
     await settle();
     expect(subs.has('r1')).toBe(false);
   });
+
+  it('counts confirmed references: UNSUBSCRIBE only after the last of several releases', async () => {
+    const first = subs.acquire('r1');
+    redis.confirm();
+    await first;
+    await subs.acquire('r1');
+    await subs.acquire('r1');
+    subs.release('r1');
+    subs.release('r1');
+    expect(redis.unsubscribe).not.toHaveBeenCalled();
+    expect(subs.has('r1')).toBe(true);
+    subs.release('r1');
+    expect(redis.unsubscribe).toHaveBeenCalledWith('r1');
+    expect(subs.has('r1')).toBe(false);
+    subs.release('r1'); // one release too many: nothing
+    expect(redis.unsubscribe).toHaveBeenCalledTimes(1);
+  });
 });

@@ -1,5 +1,6 @@
 import { settle } from '../../../test/support/deferred';
 import { FakeSocket, PendingSubscriber } from '../../../test/support/fakes';
+import { NO_ROOMS } from './client-socket';
 import { RefCountedSubscriptions } from './ref-counted-subscriptions';
 import { RoomSubscriptions } from './room-subscriptions';
 
@@ -241,6 +242,25 @@ describe('RoomSubscriptions', () => {
 
       rooms.releaseAll(a); // twice: nothing more
       expect(redis.sunsubscribe).toHaveBeenCalledTimes(2);
+    });
+  });
+
+  describe('a socket in no room', () => {
+    it('shares the frozen NO_ROOMS until its first join, and gets it back when it leaves its last room', async () => {
+      const s = socketOf('c1');
+      s.data.rooms = NO_ROOMS;
+      await joined(s, 'r1');
+      expect(s.data.rooms).toEqual(['r1']);
+      expect(NO_ROOMS).toEqual([]);
+      await joined(s, 'r2');
+      rooms.leave(s, 'r1');
+      expect(s.data.rooms).toEqual(['r2']);
+      rooms.leave(s, 'r2');
+      expect(s.data.rooms).toBe(NO_ROOMS);
+      await joined(s, 'r3');
+      rooms.releaseAll(s);
+      expect(s.data.rooms).toBe(NO_ROOMS);
+      expect(NO_ROOMS).toEqual([]);
     });
   });
 });

@@ -1,4 +1,4 @@
-import { ClientSocket } from './client-socket';
+import { ClientSocket, ConnectionData, NO_ROOMS } from './client-socket';
 import { RefCountedSubscriptions } from './ref-counted-subscriptions';
 
 /**
@@ -22,12 +22,13 @@ export class RoomSubscriptions {
     const data = socket.getUserData();
     if (data.closed || data.rooms.includes(roomId)) return false;
     // Claimed before the await so a close in between releases exactly what was acquired.
-    data.rooms.push(roomId);
+    if (data.rooms === NO_ROOMS) data.rooms = [roomId];
+    else data.rooms.push(roomId);
     try {
       await this.channels.acquire(roomId);
     } catch (err) {
       // A failed acquire holds no reference (the channel entry is gone): unclaim, never release.
-      data.rooms = data.rooms.filter((r) => r !== roomId);
+      without(data, roomId);
       throw err;
     }
     if (data.closed || !data.rooms.includes(roomId)) return false;
@@ -53,7 +54,7 @@ export class RoomSubscriptions {
   leave(socket: ClientSocket, roomId: string): void {
     const data = socket.getUserData();
     if (!data.rooms.includes(roomId)) return;
-    data.rooms = data.rooms.filter((r) => r !== roomId);
+    without(data, roomId);
     this.channels.release(roomId);
     setImmediate(() => {
       if (!data.closed && !data.rooms.includes(roomId)) socket.unsubscribe(roomId);
@@ -64,6 +65,12 @@ export class RoomSubscriptions {
   releaseAll(socket: ClientSocket): void {
     const data = socket.getUserData();
     for (const roomId of data.rooms) this.channels.release(roomId);
-    data.rooms = [];
+    data.rooms = NO_ROOMS;
   }
+}
+
+/** Drops a room from the socket's list (a new array: callers may be iterating the old one). */
+function without(data: ConnectionData, roomId: string): void {
+  const rest = data.rooms.filter((r) => r !== roomId);
+  data.rooms = rest.length === 0 ? NO_ROOMS : rest;
 }

@@ -38,13 +38,14 @@ export class SessionOpener {
 
   async open(socket: ClientSocket, session: TokenSession): Promise<void> {
     const data = socket.getUserData();
-    const { user } = session;
-    if (this.registry.countOf(user.id) >= this.limits.maxSocketsPerUser) {
+    if (this.registry.countOf(session.user.id) >= this.limits.maxSocketsPerUser) {
       return socket.end(GatewayCloseCode.TOO_MANY_CONNECTIONS, `too many connections (at most ${this.limits.maxSocketsPerUser} per user)`);
     }
+    // One User object (and id string) for all of a user's sockets on this gateway.
+    const user = this.registry.sharedUser(session.user);
     data.user = user;
     data.expiresAt = session.expiresAt;
-    data.issuedAtMs = undefined;
+    if (data.issuedAtMs !== undefined) data.issuedAtMs = undefined;
     this.registry.add(socket, user.id);
     this.expiries.add(socket, session.expiresAt);
     await this.userChannels.acquire(user.id);
