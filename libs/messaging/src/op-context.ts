@@ -1,5 +1,4 @@
 import { Envelope, ErrorCode, User } from '@chat/protocol';
-import { StreamEntry } from '@chat/redis';
 import { WriteFence } from '@chat/store';
 import { ChatEffects } from '@chat/streams';
 
@@ -29,5 +28,3 @@ export function failAlone(ctx: OpContext, err: unknown, message = 'internal erro
   const e = err as { code?: unknown; message?: unknown };
   ctx.out.deadLetter({ ...ctx.entry, error: `${e?.code ? `${String(e.code)} ` : ''}${String(e?.message ?? err)}` });
 }
-
-export type { StreamEntry };

@@ -2,7 +2,6 @@ import { InternalOp, InternalOpData, OpDataOf, ReadOp, WriteOp } from '@chat/pro
 import { z } from 'zod';
 import { OpHandler } from './op-context';
 
-type InternalOpType = (typeof InternalOp)[keyof typeof InternalOp];
 type InternalDataOf<T extends keyof typeof InternalOpData> = z.output<(typeof InternalOpData)[T]>;
 
 /**
@@ -39,5 +38,3 @@ export function shardDispatchTable(
 export function readDispatchTable(reads: ReadHandlers): ReadonlyMap<string, Dispatch> {
   return new Map(Object.entries(reads).map(([op, handler]) => [op, { handler: handler as OpHandler<unknown>, writes: false }]));
 }
-
-export type { InternalOpType };
