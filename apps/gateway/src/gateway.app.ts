@@ -6,14 +6,12 @@ import { createRedis } from '@chat/redis';
 import { createUwsServer } from './uws-server';
 
 /**
- * Boots one gateway node: three Redis connections (commands, auto-pipelined; pub/sub for
- * plain channels; pub/sub for sharded room channels),
+ * Boots one gateway node: two Redis connections (commands, auto-pipelined; and pub/sub),
  * the transport-free Gateway, and the uWS server around it. Returns the bound port.
  */
 export async function startGateway(config: Config, logger: Logger) {
   const commands = createRedis(config.redis.url, `${config.gateway.id}:commands`, { enableAutoPipelining: true }, logger);
   const subscriber = createRedis(config.redis.url, `${config.gateway.id}:pubsub`, {}, logger);
-  const roomSubscriber = createRedis(config.redis.url, `${config.gateway.id}:rooms`, {}, logger);
 
   let server: ReturnType<typeof createUwsServer> | undefined;
   const gateway = new Gateway(
@@ -27,14 +25,14 @@ export async function startGateway(config: Config, logger: Logger) {
       heartbeatIntervalMs: config.gateway.heartbeatIntervalMs,
       rates: config.rateLimits,
     },
-    redisGatewayPorts(commands, subscriber, roomSubscriber, config.gateway.id),
+    redisGatewayPorts(commands, subscriber, config.gateway.id),
     new TokenService(config.auth.jwtSecret, config.auth.ttlSeconds),
     { publish: (topic, message) => server!.publish(topic, message) },
     logger,
   );
   const readiness = new Readiness()
     .add('redis', async () => (await commands.ping()) === 'PONG')
-    .add('pubsub', () => subscriber.status === 'ready' && roomSubscriber.status === 'ready');
+    .add('pubsub', () => subscriber.status === 'ready');
   server = createUwsServer(gateway, readiness, {
     host: config.host,
     port: config.gateway.port,
@@ -54,7 +52,6 @@ export async function startGateway(config: Config, logger: Logger) {
       await new Promise((resolve) => setImmediate(resolve));
       await commands.quit().catch(() => commands.disconnect());
       subscriber.disconnect();
-      roomSubscriber.disconnect();
     },
   };
 }

@@ -77,6 +77,11 @@ export const Channels = {
   room: (roomId: string) => `room:{${roomId}}`,
   /** Replies and controls for the connections one gateway holds. */
   gateway: (gatewayId: string) => `gw:${gatewayId}`,
+  /**
+   * A sharded channel nothing publishes on, held by each gateway's subscriber connection for
+   * its whole life: its sharded subscriptions never count down to 0 (see RedisBrokerSubscription).
+   */
+  gatewayPin: (gatewayId: string) => `gw-pin:{${gatewayId}}`,
   /** Events for every connection of one user, on whichever gateways hold them. */
   user: (userId: string) => `user:${userId}`,
 } as const;

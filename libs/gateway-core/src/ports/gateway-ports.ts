@@ -22,13 +22,12 @@ export interface GatewayPorts {
 
 /**
  * The production wiring: commands (XADD, the session read, rate counters) on one
- * auto-pipelined connection; pub/sub on two of its own (plain channels, and sharded room
- * channels: see RedisBrokerSubscription).
+ * auto-pipelined connection, pub/sub on its own connection.
  */
-export function redisGatewayPorts(commands: Redis, subscriber: Redis, roomSubscriber: Redis, gatewayId: string): GatewayPorts {
+export function redisGatewayPorts(commands: Redis, subscriber: Redis, gatewayId: string): GatewayPorts {
   return {
     ops: new RedisOpStream(commands),
-    broker: new RedisBrokerSubscription(subscriber, roomSubscriber, gatewayId),
+    broker: new RedisBrokerSubscription(subscriber, gatewayId),
     roomSets: new RedisRoomSetCache(commands),
     rateLimits: new RedisRateLimitStore(commands),
   };
