@@ -60,9 +60,12 @@ export const OpData = {
   'presence.set': z.object({ status: z.enum(['online', 'away', 'dnd']) }),
   resume: z.object({ rooms: z.record(id, seq) }),
   search: z.object({
-    query: freeText(200).pipe(z.string().trim().min(1)),
+    query: freeText(500).pipe(z.string().trim().min(1)),
     roomId: id.optional(),
     authorId: id.optional(),
+    /** Only messages sent before / after these ISO-8601 times. */
+    before: z.iso.datetime({ offset: true }).optional(),
+    after: z.iso.datetime({ offset: true }).optional(),
     limit: z.number().int().min(1).max(50).optional(),
   }),
 } as const;

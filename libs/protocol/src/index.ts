@@ -1,3 +1,4 @@
+export * from './chat-events.schema';
 export * from './client-frames.schema';
 export * from './delivery';
 export * from './envelope';

@@ -14,6 +14,14 @@ export const Keys = {
   deadLetters: (stream: string) => `${stream}:dead`,
   /** Read-only client ops (history, members, room list, resume): any messages instance answers. */
   readsIn: () => 'chat:reads',
+  /**
+   * Durable changes of one shard's rooms (libs/protocol ChatEventData), appended by the shard's
+   * owner in its fenced commit; read by search and push through their own consumer groups.
+   * Same hash tag as `chat:in:{shard}`.
+   */
+  eventStream: (shard: number) => `chat:events:{${shard}}`,
+  /** `search` ops: any search instance answers (consumer group `search-queries`). */
+  searchIn: () => 'chat:search',
   /** Lease naming the messages instance that owns a shard. */
   shardLease: (shard: number) => `chat:lease:{${shard}}`,
   /** Live messages instances (zset: instance id → last heartbeat ms), to share shards fairly. */
@@ -67,6 +75,10 @@ export const Groups = {
   /** Every messages instance reads `chat:reads` in this group (no lease: reads need no order). */
   reads: 'messages-reads',
   presence: 'presence',
+  /** The search service's consumer group on every `chat:events:{shard}`. */
+  search: 'search',
+  /** Search instances answering `search` ops from `chat:search`. */
+  searchQueries: 'search-queries',
 } as const;
 
 /** Marker member of `userRooms`: present once the set has been loaded from PostgreSQL. */
