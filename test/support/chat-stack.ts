@@ -25,7 +25,7 @@ export interface ChatStack extends Stack {
  */
 export async function startChatStack(
   name: string,
-  options: { gateways?: number; messages?: number; presence?: number; env?: Record<string, string> } = {},
+  options: { gateways?: number; messages?: number; presence?: number; search?: number; env?: Record<string, string> } = {},
 ): Promise<ChatStack> {
   const redis = await startRedisServer();
   const database = await createTestDatabase(`e2e_${name}`);
@@ -36,6 +36,7 @@ export async function startChatStack(
       gateways: options.gateways ?? 2,
       messages: options.messages ?? 2,
       presence: options.presence ?? 1,
+      search: options.search ?? 0,
       // Tests push bursts far beyond a person's pace; the rate-limit tests set their own limits.
       env: { ...GENEROUS_RATE_LIMITS, ...options.env },
     });

@@ -39,6 +39,7 @@ export const EnvSchema = z
     GATEWAY_PORT: port.default(8080),
     MESSAGES_PORT: port.default(3001),
     PRESENCE_PORT: port.default(3002),
+    SEARCH_PORT: port.default(3003),
     PUBLIC_WS_URL: z.string().url().optional(),
     WEB_DIR: z.string().optional(),
     // Unset outside production: a generated secret kept under DATA_DIR (see loadConfig).
@@ -154,6 +155,7 @@ export function toConfig(env: Env, sources: ConfigSources) {
       gatewayDeadAfterMs: env.GATEWAY_DEAD_AFTER_MS,
       leaseTtlMs: env.LEASE_TTL_MS,
     },
+    search: { port: env.SEARCH_PORT },
     messages: {
       port: env.MESSAGES_PORT,
       batchSize: env.BATCH_SIZE,

@@ -16,6 +16,8 @@ export interface StackOptions {
   gateways?: number;
   messages?: number;
   presence?: number;
+  /** Search instances (none unless asked: most suites do not search). */
+  search?: number;
   env?: Record<string, string>;
 }
 
@@ -34,7 +36,7 @@ export interface Stack {
   gatewayUrls: string[];
   processes: StackProcess[];
   /** Starts one more process of an app (e.g. a replacement messages instance). */
-  add(app: 'gateway' | 'messages' | 'presence', env?: Record<string, string>): Promise<StackProcess>;
+  add(app: 'gateway' | 'messages' | 'presence' | 'search', env?: Record<string, string>): Promise<StackProcess>;
   stop(): Promise<void>;
 }
 
@@ -55,8 +57,9 @@ const ENTRY = {
   gateway: 'dist/apps/gateway/src/main.js',
   messages: 'dist/apps/messages/src/main.js',
   presence: 'dist/apps/presence/src/main.js',
+  search: 'dist/apps/search/src/main.js',
 } as const;
-const PORT_VAR = { api: 'API_PORT', gateway: 'GATEWAY_PORT', messages: 'MESSAGES_PORT', presence: 'PRESENCE_PORT' } as const;
+const PORT_VAR = { api: 'API_PORT', gateway: 'GATEWAY_PORT', messages: 'MESSAGES_PORT', presence: 'PRESENCE_PORT', search: 'SEARCH_PORT' } as const;
 
 const GENEROUS_AUTH_THROTTLES: Record<string, string> = {
   AUTH_LOGIN_FAILURES_PER_ACCOUNT: '1000000',
@@ -123,6 +126,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const api = await launch('api', gatewayPorts.length ? { PUBLIC_WS_URL: `ws://127.0.0.1:${gatewayPorts[0]}/ws` } : {});
     for (let i = 0; i < (options.messages ?? 1); i++) await launch('messages');
     for (let i = 0; i < (options.presence ?? 1); i++) await launch('presence');
+    for (let i = 0; i < (options.search ?? 0); i++) await launch('search');
     const gateways = await Promise.all(gatewayPorts.map((port) => launch('gateway', {}, port)));
     return {
       apiUrl: `http://127.0.0.1:${api.port}`,

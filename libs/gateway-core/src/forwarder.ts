@@ -1,4 +1,4 @@
-import { envelopeFields, isPresenceOp, isReadOp, routingKey, ClientFrame, User } from '@chat/protocol';
+import { envelopeFields, isPresenceOp, isReadOp, isSearchOp, routingKey, ClientFrame, User } from '@chat/protocol';
 import { Keys, shardOf } from '@chat/redis';
 import { OpStream } from './ports/op-stream';
 
@@ -16,14 +16,17 @@ export class Forwarder {
 
   /**
    * A client op: typing and presence go to the presence service, reads to `chat:reads` (any
-   * messages instance), the rest to the op's shard (its one owner orders them).
+   * messages instance), `search` to `chat:search` (any search instance), the rest to the op's
+   * shard (its one owner orders them).
    */
   forward(frame: ClientFrame, raw: string, user: User, connectionId: string): Promise<unknown> {
     const stream = isPresenceOp(frame.type)
       ? Keys.presenceIn()
       : isReadOp(frame.type)
         ? Keys.readsIn()
-        : this.shardStream(routingKey(frame, user.id));
+        : isSearchOp(frame.type)
+          ? Keys.searchIn()
+          : this.shardStream(routingKey(frame, user.id));
     return this.append(stream, raw, user, connectionId);
   }
 

@@ -25,7 +25,6 @@ import { RoomMembersHandler } from './handlers/room-members.handler';
 import { RoomMuteHandler } from './handlers/room-mute.handler';
 import { RoomSetRoleHandler } from './handlers/room-set-role.handler';
 import { RoomUnbanHandler } from './handlers/room-unban.handler';
-import { SearchUnavailableHandler } from './handlers/search-unavailable.handler';
 import { SessionSyncHandler } from './handlers/session-sync.handler';
 import { MemberList } from './member-list';
 import { DirectMembership } from './membership';
@@ -89,7 +88,6 @@ export class MessagesService {
       'room.members': new RoomMembersHandler(direct, memberList),
       'message.history': new MessageHistoryHandler(messages, direct),
       resume: new ResumeHandler(rooms, messages, limit),
-      search: new SearchUnavailableHandler(),
     };
     const ordered = {
       '$catchup': new CatchupHandler(messages, cache, limit),

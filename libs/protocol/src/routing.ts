@@ -24,19 +24,26 @@ export const PRESENCE_OPS = ['typing.start', 'typing.stop', 'presence.set'] as c
  * path of their shard, so a send never queues behind a history page. They need no order: a
  * client drops what it already has by seq.
  */
-export const READ_OPS = ['room.list', 'room.members', 'message.history', 'resume', 'search'] as const;
+export const READ_OPS = ['room.list', 'room.members', 'message.history', 'resume'] as const;
+/** `search` goes to the search service (`chat:search`): any search instance answers. */
+export const SEARCH_OPS = ['search'] as const;
 
 export type GatewayOp = (typeof GATEWAY_OPS)[number];
 export type PresenceOp = (typeof PRESENCE_OPS)[number];
 export type ReadOp = Extract<Op, (typeof READ_OPS)[number]>;
+export type SearchOp = (typeof SEARCH_OPS)[number];
 /** Ops the owner of the room's shard applies, in stream order. */
-export type WriteOp = Exclude<Op, GatewayOp | PresenceOp | ReadOp>;
+export type WriteOp = Exclude<Op, GatewayOp | PresenceOp | ReadOp | SearchOp>;
 
 const READ_OP_SET: ReadonlySet<string> = new Set(READ_OPS);
 const PRESENCE_OP_SET: ReadonlySet<string> = new Set(PRESENCE_OPS);
 
 export function isReadOp(type: string): type is ReadOp {
   return READ_OP_SET.has(type);
+}
+
+export function isSearchOp(type: string): type is SearchOp {
+  return type === 'search';
 }
 
 export function isPresenceOp(type: string): type is PresenceOp {
