@@ -5,11 +5,12 @@ import { startApi } from '../../api/src/api.app';
 import { startGateway } from '../../gateway/src/gateway.app';
 import { startMessages } from '../../messages/src/messages.app';
 import { startPresence } from '../../presence/src/presence.app';
+import { startSearch } from '../../search/src/search.app';
 import { ensureLocalRedis } from './local-redis';
 
 /**
  * `npm start`: every app in one process — api (with the web client), messages, presence,
- * gateway —
+ * search, gateway —
  * on embedded PGlite under DATA_DIR unless DATABASE_URL is set, and a private Redis when
  * none answers. The same code as the containers, only wired into one process.
  */
@@ -20,6 +21,7 @@ runMain('chat', async (config, logger) => {
   const api = await startApi(cfg, { db, logger: logger.child({ app: 'api' }) });
   const messages = await startMessages(cfg, { db, logger: logger.child({ app: 'messages' }) });
   const presence = await startPresence(cfg, { logger: logger.child({ app: 'presence' }) });
+  const search = await startSearch(cfg, { db, logger: logger.child({ app: 'search' }) });
   const gateway = await startGateway(cfg, logger.child({ app: 'gateway' }));
 
   const host = cfg.host === '0.0.0.0' ? 'localhost' : cfg.host;
@@ -33,6 +35,7 @@ runMain('chat', async (config, logger) => {
   return {
     close: async () => {
       await gateway.close();
+      await search.close();
       await presence.close();
       await messages.close();
       await api.close();

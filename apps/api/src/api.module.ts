@@ -22,6 +22,8 @@ import { HttpErrorFilter } from './http/http-error.filter';
 import { schemaValidationPipe } from './http/schema-validation.pipe';
 import { RoomReads } from './rooms/room-reads.service';
 import { RoomsController } from './rooms/rooms.controller';
+import { SearchController } from './search/search.controller';
+import { SearchQueries } from '@chat/search';
 
 export interface ApiDeps {
   config: Config;
@@ -50,7 +52,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [ObservabilityModule.forRoot(readiness)],
-      controllers: [AuthController, RoomsController, ClientConfigController],
+      controllers: [AuthController, RoomsController, SearchController, ClientConfigController],
       providers: [
         { provide: API_CONFIG, useValue: config },
         { provide: API_LOGGER, useValue: logger },
@@ -61,6 +63,7 @@ export class ApiModule {
         },
         { provide: AuthThrottle, useValue: new AuthThrottle(new WindowCounter(redis), config.auth.throttle) },
         { provide: RoomReads, useValue: new RoomReads(rooms, messages) },
+        { provide: SearchQueries, useValue: new SearchQueries(db) },
         BearerGuard,
         { provide: APP_PIPE, useFactory: schemaValidationPipe },
         { provide: APP_FILTER, useClass: HttpErrorFilter },

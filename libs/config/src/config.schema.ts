@@ -40,6 +40,8 @@ export const EnvSchema = z
     MESSAGES_PORT: port.default(3001),
     PRESENCE_PORT: port.default(3002),
     SEARCH_PORT: port.default(3003),
+    /** Events a dead search instance left pending this long are taken over by another. */
+    SEARCH_CLAIM_IDLE_MS: positive.min(100).default(30_000),
     PUBLIC_WS_URL: z.string().url().optional(),
     WEB_DIR: z.string().optional(),
     // Unset outside production: a generated secret kept under DATA_DIR (see loadConfig).
@@ -155,7 +157,7 @@ export function toConfig(env: Env, sources: ConfigSources) {
       gatewayDeadAfterMs: env.GATEWAY_DEAD_AFTER_MS,
       leaseTtlMs: env.LEASE_TTL_MS,
     },
-    search: { port: env.SEARCH_PORT },
+    search: { port: env.SEARCH_PORT, claimIdleMs: env.SEARCH_CLAIM_IDLE_MS },
     messages: {
       port: env.MESSAGES_PORT,
       batchSize: env.BATCH_SIZE,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_HISTORY_LIMIT, MAX_MUTE_MS, MAX_REF_LENGTH, MAX_TEXT_LENGTH } from './limits';
+import { MAX_HISTORY_LIMIT, MAX_MUTE_MS, MAX_REF_LENGTH, MAX_SEARCH_QUERY_LENGTH, MAX_TEXT_LENGTH } from './limits';
 import { displayText, freeText, idString, messageIdString, seqNumber } from './safe-strings.schema';
 
 /**
@@ -60,7 +60,7 @@ export const OpData = {
   'presence.set': z.object({ status: z.enum(['online', 'away', 'dnd']) }),
   resume: z.object({ rooms: z.record(id, seq) }),
   search: z.object({
-    query: freeText(500).pipe(z.string().trim().min(1)),
+    query: freeText(MAX_SEARCH_QUERY_LENGTH).pipe(z.string().trim().min(1)),
     roomId: id.optional(),
     authorId: id.optional(),
     /** Only messages sent before / after these ISO-8601 times. */
