@@ -40,11 +40,21 @@ interface StreamState {
 
 const MAX_RETRY_MS = 30_000;
 
+interface PendingRead {
+  streams: string[];
+  done: Promise<void>;
+  settled: boolean;
+  batches: { stream: string; entries: SourceEntry[] }[];
+  error?: unknown;
+}
+
 /**
  * Moves events from the streams to their handlers, for one consumer of one group.
  * - One batch per stream at a time, entries of a batch one after the other: a stream's
  *   entries reach this consumer's handlers in stream order. At most `maxInFlight` streams
- *   are in hand at once; the others are not read meanwhile (back-pressure).
+ *   are in hand at once; no stream is read meanwhile (back-pressure). One blocking
+ *   XREADGROUP covers every free stream; when a stream frees up it is interrupted
+ *   (CLIENT UNBLOCK) so the next read covers that stream too.
  * - An entry is acknowledged after its handler resolved. A bad entry (not a chat event) and
  *   a handler's own failure are acknowledged with a dead letter (`<stream>:dead`): the stream
  *   never stops for one entry. A transient failure (database or Redis away) stops the
@@ -59,6 +69,7 @@ export class EventPump {
   private stopped = false;
   private running?: Promise<void>;
   private nextClaim = 0;
+  private reading?: PendingRead;
   private wakeStop!: () => void;
   private readonly stopSignal = new Promise<void>((resolve) => (this.wakeStop = resolve));
 
@@ -82,6 +93,8 @@ export class EventPump {
   async stop(): Promise<void> {
     this.stopped = true;
     this.wakeStop();
+    // A blocked read would hold stop() for blockMs.
+    await this.source.interruptRead().catch(() => undefined);
     await this.running;
   }
 
@@ -97,49 +110,69 @@ export class EventPump {
         await this.pause(500);
       }
     }
-    await Promise.allSettled([...this.inFlight]);
+    await Promise.allSettled([...this.inFlight, ...(this.reading ? [this.reading.done] : [])]);
   }
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
-      for (const stream of this.streams) {
-        const state = this.states.get(stream)!;
-        if (state.ownPending && !state.busy && this.hasRoom()) {
-          this.begin(stream, async () => {
-            const entries = await this.source.readOwnPending(stream, this.options.batchSize);
-            if (entries.length === 0) state.ownPending = false;
-            else await this.handleBatch(stream, entries, true);
-          });
-        }
+      this.beginOwnPending();
+      this.beginClaims();
+      if (!this.reading && this.hasRoom()) {
+        const readable = this.streams.filter((s) => this.isFree(s) && !this.states.get(s)!.ownPending);
+        if (readable.length > 0) this.startRead(readable);
       }
-      if (this.now() >= this.nextClaim) {
-        this.nextClaim = this.now() + this.options.claimIdleMs;
-        for (const stream of this.streams) {
-          if (this.states.get(stream)!.busy || !this.hasRoom()) continue;
-          this.begin(stream, async () => {
-            const entries = await this.source.claimIdle(stream, this.options.batchSize, this.options.claimIdleMs);
-            if (entries.length > 0) this.logger.info({ stream, count: entries.length }, 'claimed events another consumer left pending');
-            if (entries.length > 0) await this.handleBatch(stream, entries, true);
-          });
-        }
-      }
-      const readable = this.hasRoom() ? this.streams.filter((s) => !this.states.get(s)!.busy && !this.states.get(s)!.ownPending) : [];
-      if (readable.length === 0) {
-        await this.anyDone();
-        continue;
-      }
-      // With batches in hand, never block: their streams must be read again as soon as they finish.
-      const blockMs = this.inFlight.size > 0 ? 0 : Math.max(1, Math.min(this.options.blockMs, this.nextClaim - this.now()));
-      const batches = await this.source.readNew(readable, this.options.batchSize, blockMs);
+      await Promise.race([this.stopSignal, ...(this.reading ? [this.reading.done] : []), ...this.inFlight]);
+      const read = this.reading;
+      if (!read?.settled) continue;
+      this.reading = undefined;
+      if (read.error !== undefined) throw read.error;
       if (this.stopped) break; // read but stopping: they stay pending for us (or whoever claims them)
-      let started = 0;
-      for (const { stream, entries } of batches) {
-        if (entries.length === 0) continue;
-        started++;
-        this.begin(stream, () => this.handleBatch(stream, entries, false));
+      for (const { stream, entries } of read.batches) {
+        if (entries.length > 0) this.begin(stream, () => this.handleBatch(stream, entries, false));
       }
-      if (started === 0 && this.inFlight.size > 0) await this.anyDone();
     }
+  }
+
+  /** A stream is free when no batch of it is in hand and no read in flight covers it. */
+  private isFree(stream: string): boolean {
+    return !this.states.get(stream)!.busy && !this.reading?.streams.includes(stream);
+  }
+
+  private beginOwnPending(): void {
+    for (const stream of this.streams) {
+      const state = this.states.get(stream)!;
+      if (!state.ownPending || !this.isFree(stream) || !this.hasRoom()) continue;
+      this.begin(stream, async () => {
+        const entries = await this.source.readOwnPending(stream, this.options.batchSize);
+        if (entries.length === 0) state.ownPending = false;
+        else await this.handleBatch(stream, entries, true);
+      });
+    }
+  }
+
+  private beginClaims(): void {
+    if (this.now() < this.nextClaim) return;
+    this.nextClaim = this.now() + this.options.claimIdleMs;
+    for (const stream of this.streams) {
+      if (!this.isFree(stream) || !this.hasRoom()) continue;
+      this.begin(stream, async () => {
+        const entries = await this.source.claimIdle(stream, this.options.batchSize, this.options.claimIdleMs);
+        if (entries.length === 0) return;
+        this.logger.info({ stream, count: entries.length }, 'claimed events another consumer left pending');
+        await this.handleBatch(stream, entries, true);
+      });
+    }
+  }
+
+  /** One blocking read over every free stream; woken early (CLIENT UNBLOCK) when a stream frees up. */
+  private startRead(streams: string[]): void {
+    const blockMs = Math.max(1, Math.min(this.options.blockMs, this.nextClaim - this.now()));
+    const read: PendingRead = { streams, settled: false, batches: [], done: Promise.resolve() };
+    read.done = this.source.readNew(streams, this.options.batchSize, blockMs).then(
+      (batches) => void Object.assign(read, { batches, settled: true }),
+      (error: unknown) => void Object.assign(read, { error: error ?? new Error('read failed'), settled: true }),
+    );
+    this.reading = read;
   }
 
   private hasRoom(): boolean {
@@ -159,12 +192,10 @@ export class EventPump {
       .finally(() => {
         state.busy = false;
         this.inFlight.delete(task);
+        // The read in flight does not cover this stream: end it so the next one does.
+        if (this.reading && !this.reading.settled && !this.stopped) this.source.interruptRead().catch(() => undefined);
       });
     this.inFlight.add(task);
-  }
-
-  private anyDone(): Promise<void> {
-    return Promise.race([...this.inFlight, this.stopSignal]);
   }
 
   private async handleBatch(stream: string, entries: SourceEntry[], redelivered: boolean): Promise<void> {

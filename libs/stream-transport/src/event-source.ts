@@ -23,6 +23,8 @@ export interface EventSource {
   settle(stream: string, ids: string[], deadLetters: DeadLetter[]): Promise<void>;
   /** Entries of the stream the group has not finished: pending + not yet delivered (XINFO GROUPS). */
   behind(stream: string): Promise<number | undefined>;
+  /** Makes a blocked readNew return now (with nothing, or what it got). */
+  interruptRead(): Promise<void>;
   /** Ends a blocked read at once and closes the connections. */
   close(): void;
 }

@@ -14,6 +14,8 @@ export class RedisEventSource implements EventSource {
   private readonly reader: Redis;
   private readonly commands: Redis;
   private readonly committer: RedisBatchCommitter;
+  /** The reader connection's CLIENT ID (for CLIENT UNBLOCK); forgotten when it reconnects. */
+  private readerId?: number;
 
   constructor(
     redisUrl: string,
@@ -25,6 +27,7 @@ export class RedisEventSource implements EventSource {
     this.reader = createRedis(redisUrl, `${consumer}:events-read`, {}, log);
     this.commands = createRedis(redisUrl, `${consumer}:events`, {}, log);
     this.committer = new RedisBatchCommitter(this.commands);
+    this.reader.on('close', () => (this.readerId = undefined));
   }
 
   /** The command connection, for whoever unwraps the transport. */
@@ -43,6 +46,7 @@ export class RedisEventSource implements EventSource {
   }
 
   async readNew(streams: string[], count: number, blockMs: number): Promise<{ stream: string; entries: SourceEntry[] }[]> {
+    this.readerId ??= Number(await this.reader.client('ID'));
     const block = blockMs > 0 ? ['BLOCK', blockMs] : [];
     const res = (await this.reader.call(
       'XREADGROUP',
@@ -88,6 +92,10 @@ export class RedisEventSource implements EventSource {
       return Number(info.pending ?? 0) + (info.lag === null || info.lag === undefined ? 0 : Number(info.lag));
     }
     return undefined;
+  }
+
+  async interruptRead(): Promise<void> {
+    if (this.readerId !== undefined) await this.commands.client('UNBLOCK', this.readerId);
   }
 
   close(): void {
