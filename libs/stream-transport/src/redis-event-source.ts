@@ -48,8 +48,7 @@ export class RedisEventSource implements EventSource {
   async readNew(streams: string[], count: number, blockMs: number): Promise<{ stream: string; entries: SourceEntry[] }[]> {
     this.readerId ??= Number(await this.reader.client('ID'));
     const block = blockMs > 0 ? ['BLOCK', blockMs] : [];
-    const res = (await this.reader.call(
-      'XREADGROUP',
+    const res = (await xreadgroup(this.reader)(
       'GROUP',
       this.group,
       this.consumer,
@@ -65,7 +64,7 @@ export class RedisEventSource implements EventSource {
 
   async readOwnPending(stream: string, count: number): Promise<SourceEntry[]> {
     // With an id instead of `>`, XREADGROUP returns this consumer's own pending entries.
-    const res = (await this.commands.call('XREADGROUP', 'GROUP', this.group, this.consumer, 'COUNT', count, 'STREAMS', stream, '0')) as
+    const res = (await xreadgroup(this.commands)('GROUP', this.group, this.consumer, 'COUNT', count, 'STREAMS', stream, '0')) as
       | [string, RawEntry[]][]
       | null;
     return res ? toEntries(res[0][1]) : [];
@@ -102,6 +101,11 @@ export class RedisEventSource implements EventSource {
     this.reader.disconnect();
     this.commands.disconnect();
   }
+}
+
+/** XREADGROUP with arguments built at run time (ioredis's overloads want them literal). */
+function xreadgroup(redis: Redis): (...args: (string | number)[]) => Promise<unknown> {
+  return (redis.xreadgroup as unknown as (...args: (string | number)[]) => Promise<unknown>).bind(redis);
 }
 
 function toEntries(raw: RawEntry[]): SourceEntry[] {

@@ -23,3 +23,12 @@ export class RedisStreamContext extends BaseRpcContext<[origin: EventOrigin, t: 
     return this.args[1];
   }
 }
+
+/**
+ * The context of `@Ctx() ctx: unknown` as a RedisStreamContext (Nest 12 types handler
+ * arguments after the data as `unknown`).
+ */
+export function streamContext(ctx: unknown): RedisStreamContext {
+  if (!(ctx instanceof RedisStreamContext)) throw new Error('not a RedisStreamsServer event context');
+  return ctx;
+}
