@@ -162,4 +162,24 @@ describe('chat events emitted by the messages service', () => {
       ['message.created', 'after the handover'],
     ]);
   });
+
+  it('invite, kick, ban and dm.open append member events with the way in or out', async () => {
+    const before = (await events()).length;
+    await op(alice, 'i1', 'room.invite', { roomId, userId: bob.id });
+    await op(alice, 'k1', 'room.kick', { roomId, userId: bob.id });
+    await op(alice, 'i2', 'room.invite', { roomId, userId: bob.id });
+    await op(alice, 'b1', 'room.ban', { roomId, userId: bob.id });
+    await op(alice, 'dm1', 'dm.open', { userId: bob.id });
+    const dm = (await answered('dm1')) as { ok?: boolean; data?: { room?: { id: string } } };
+    expect(['i1', 'k1', 'i2', 'b1'].map((ref) => replies.get(ref)?.ok)).toEqual([true, true, true, true]);
+    const dmId = dm.data!.room!.id;
+    expect((await events()).slice(before)).toEqual([
+      { type: 'member.joined', data: { roomId, userId: bob.id } },
+      { type: 'member.left', data: { roomId, userId: bob.id, reason: 'kicked' } },
+      { type: 'member.joined', data: { roomId, userId: bob.id } },
+      { type: 'member.left', data: { roomId, userId: bob.id, reason: 'banned' } },
+      { type: 'member.joined', data: { roomId: dmId, userId: alice.id } },
+      { type: 'member.joined', data: { roomId: dmId, userId: bob.id } },
+    ]);
+  });
 });
