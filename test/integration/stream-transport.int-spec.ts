@@ -19,6 +19,7 @@ class Seen {
   /** Text → a gate its handler waits on before resolving (a consumer "mid-stream"). */
   readonly gates = new Map<string, Deferred<void>>();
   readonly arrived = new Map<string, Deferred<void>>();
+  transientFailures = 0;
 }
 
 const seen = new Seen();
@@ -32,6 +33,19 @@ class MessagesController {
     seen.arrived.get(text)?.resolve();
     await seen.gates.get(text)?.promise;
     seen.events.push({ consumer: consumerOf.get(ctx) ?? '?', text, stream: ctx.getStream(), id: ctx.getId() });
+  }
+
+  /** Fails like a database that went away, then works: through Nest, the error must stay transient. */
+  @EventPattern('message.deleted')
+  async deleted(@Payload() data: ChatEventOf<'message.deleted'>): Promise<void> {
+    if (seen.transientFailures-- > 0) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    seen.events.push({ consumer: '?', text: `deleted ${data.id}`, stream: '', id: '' });
+  }
+
+  /** Fails on its own: dead letter, and the stream goes on. */
+  @EventPattern('member.left')
+  async left(@Payload() _data: ChatEventOf<'member.left'>): Promise<void> {
+    throw Object.assign(new Error('index refused the document'), { code: 'E_INDEX' });
   }
 }
 
@@ -115,6 +129,20 @@ describe('RedisStreamsServer (Nest microservice on chat:events)', () => {
     await waitFor(async () => (await pendingOf(STREAMS[0])) === 0 && (await pendingOf(STREAMS[1])) === 0, { what: 'every entry acknowledged' });
     const dead = (await redis.xrange(Keys.deadLetters(STREAMS[0]), '-', '+')) as [string, string[]][];
     expect(dead.map(([, f]) => f[f.indexOf('dl.id') + 1])).toEqual([bad]);
+    await app.close();
+    apps.splice(apps.indexOf(app), 1);
+  });
+
+  it('through Nest, a transient handler error is retried and any other is dead-lettered', async () => {
+    const app = await startConsumer('errors');
+    seen.transientFailures = 2;
+    const left = await redis.xadd(STREAMS[1], '*', 'type', 'member.left', 'data', '{"roomId":"r1","userId":"u2","reason":"left"}', 't', '1');
+    await redis.xadd(STREAMS[1], '*', 'type', 'message.deleted', 'data', '{"roomId":"r1","seq":1,"id":"r1:1"}', 't', '1');
+    await waitFor(() => seen.events.length === 1, { what: 'the delete handled after two transient failures' });
+    expect(seen.transientFailures).toBe(-1);
+    await waitFor(async () => (await pendingOf(STREAMS[1])) === 0, { what: 'both acknowledged' });
+    const dead = (await redis.xrange(Keys.deadLetters(STREAMS[1]), '-', '+')) as [string, string[]][];
+    expect(dead.map(([, f]) => [f[f.indexOf('dl.id') + 1], f[f.indexOf('dl.error') + 1]])).toEqual([[left, 'E_INDEX index refused the document']]);
     await app.close();
     apps.splice(apps.indexOf(app), 1);
   });
