@@ -65,6 +65,8 @@ export const EnvSchema = z
     LEASE_TTL_MS: positive.min(500).default(5000),
     RESUME_LIMIT: positive.default(500),
     ROOM_MAX_MEMBERS: positive.default(10_000),
+    /** Entries each `chat:events:{shard}` stream keeps (about: trimmed with MAXLEN ~). */
+    EVENTS_MAXLEN: positive.default(1_000_000),
     OFFLINE_GRACE_MS: positive.default(10_000),
     TYPING_TTL_MS: positive.default(5000),
     GATEWAY_HEARTBEAT_INTERVAL_MS: positive.default(5000),
@@ -165,6 +167,8 @@ export function toConfig(env: Env, sources: ConfigSources) {
       resumeLimit: env.RESUME_LIMIT,
       roomMaxMembers: env.ROOM_MAX_MEMBERS,
     },
+    /** The durable-change streams `chat:events:{shard}` (search, push read them in their own groups). */
+    events: { maxLen: env.EVENTS_MAXLEN },
     shards: env.SHARDS,
   };
 }

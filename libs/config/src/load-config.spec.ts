@@ -25,6 +25,7 @@ describe('parseConfig', () => {
     expect(config.gateway.heartbeatMs).toBeGreaterThanOrEqual(4000);
     expect(config.gateway.id).toMatch(/^gw-/);
     expect(config.messages.batchSize).toBeGreaterThan(0);
+    expect(config.events.maxLen).toBe(1_000_000);
   });
 
   it('ignores unrelated variables and treats empty strings as unset', () => {
@@ -44,6 +45,7 @@ describe('parseConfig', () => {
       SHARDS: '64',
       GATEWAY_ID: 'gw-7',
       HEARTBEAT_MS: '30000',
+      EVENTS_MAXLEN: '5000',
     });
     expect(config).toMatchObject({
       env: 'test',
@@ -53,6 +55,7 @@ describe('parseConfig', () => {
       database: { url: 'postgres://chat@db:5432/chat' },
       auth: { guestLogin: false },
       shards: 64,
+      events: { maxLen: 5000 },
     });
   });
 

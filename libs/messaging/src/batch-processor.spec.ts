@@ -2,6 +2,7 @@ import { ChatError, Envelope, envelopeFields, ErrorCode } from '@chat/protocol';
 import { StreamEntry } from '@chat/redis';
 import { WriteFence } from '@chat/store';
 import { ChatEffects, Effects, FencedError } from '@chat/streams';
+import { chatEventsOf } from '../../../test/support/chat-events';
 import { FakeLogger, fakeLogger, flushed } from '../../../test/support/fakes';
 import { BatchProcessor } from './batch-processor';
 import { MessageSendHandler, SendItem } from './handlers/message-send.handler';
@@ -79,7 +80,7 @@ describe('BatchProcessor', () => {
     onOpFailed = jest.fn();
     logger = fakeLogger();
     fence = { shard: 3, epoch: 7, assertValid: jest.fn() };
-    processor = new BatchProcessor(table, { handleBatch } as unknown as MessageSendHandler, runFenced, onOpFailed, MessagingMetrics.get(), logger);
+    processor = new BatchProcessor(table, { handleBatch } as unknown as MessageSendHandler, runFenced, onOpFailed, MessagingMetrics.get(), logger, 1000);
   });
 
   it('handles entries in stream order, one handler call each', async () => {
@@ -107,6 +108,35 @@ describe('BatchProcessor', () => {
     await processBatch([entry('1-0', frame('room.list')), entry('2-0', send('m1'))], redelivered);
     expect(contexts[0].ctx.redelivered).toBe(redelivered);
     expect(handleBatch.mock.calls[0][0][0].ctx.redelivered).toBe(redelivered);
+  });
+
+  describe('chat events', () => {
+    it('go to the event stream of the batch’s shard, capped at EVENTS_MAXLEN, in op order', async () => {
+      handle('room.join', true, async (ctx) => ctx.out.chatEvent('member.joined', { roomId: 'r1', userId: ctx.user.id }));
+      const out = await processBatch([entry('1-0', join()), entry('2-0', join(), { u: 'u-bob' })]);
+      expect(chatEventsOf(out)).toEqual([
+        { stream: 'chat:events:{3}', type: 'member.joined', data: { roomId: 'r1', userId: 'u-alice' } },
+        { stream: 'chat:events:{3}', type: 'member.joined', data: { roomId: 'r1', userId: 'u-bob' } },
+      ]);
+      expect(out.list.find(([c]) => c === 'xadd')!.slice(2, 5)).toEqual(['MAXLEN', '~', '1000']);
+    });
+
+    it('of an op that fails are dropped with its other effects', async () => {
+      handle('room.join', true, async (ctx) => {
+        ctx.out.chatEvent('member.joined', { roomId: 'r1', userId: ctx.user.id });
+        throw new Error('boom after the event was collected');
+      });
+      const out = await processBatch([entry('1-0', join('j1'))]);
+      expect(chatEventsOf(out)).toEqual([]);
+      expect(out.deadLetters.map((d) => d.id)).toEqual(['1-0']);
+    });
+
+    it('have no stream off the shard path: a read op that tried would be set aside, not appended', async () => {
+      handle('room.list', false, async (ctx) => ctx.out.chatEvent('member.joined', { roomId: 'r1', userId: ctx.user.id }));
+      const out = await processor.process('chat:reads', [entry('1-0', frame('room.list', undefined, 'l1'))], { redelivered: false });
+      expect(chatEventsOf(out)).toEqual([]);
+      expect(out.deadLetters.map((d) => d.id)).toEqual(['1-0']);
+    });
   });
 
   describe('writes and reads', () => {
@@ -203,7 +233,7 @@ describe('BatchProcessor', () => {
     });
 
     it('without a send handler (the read path) a send is refused BAD_REQUEST', async () => {
-      processor = new BatchProcessor(table, undefined, runFenced, onOpFailed, MessagingMetrics.get(), logger);
+      processor = new BatchProcessor(table, undefined, runFenced, onOpFailed, MessagingMetrics.get(), logger, 1000);
       const out = await processor.process(STREAM, [entry('1-0', send('m1', 's1'))], { redelivered: false });
       expect((await published(out)).map((p) => p.frame)).toEqual([
         { type: 'reply', ref: 's1', ok: false, error: { code: 'BAD_REQUEST', message: 'op message.send is not handled on this stream' } },

@@ -1,6 +1,6 @@
 import { ChatError, ClientFrame, decodeInternalOp, envelopeFromFields, ErrorCode, parseClientFrame } from '@chat/protocol';
 import { Logger } from '@chat/observability';
-import { StreamEntry } from '@chat/redis';
+import { Keys, StreamEntry } from '@chat/redis';
 import { WriteFence } from '@chat/store';
 import { BatchContext, BatchHandler, ChatEffects, internalErrorReply, isFencedError, isTransientError } from '@chat/streams';
 import { MessageSendHandler, SendItem } from './handlers/message-send.handler';
@@ -27,6 +27,9 @@ export type FencedRunner = (fence: WriteFence, fn: () => Promise<void>) => Promi
  * - A transient failure (database or Redis away) or a fence throws: the worker retries the
  *   batch, or stops, without acknowledging anything.
  * Used twice: on the shard path (writes fenced, in order) and on the read path (no writes).
+ * On the shard path the batch's durable changes go to its shard's event stream
+ * (`chat:events:{shard}`), in the same fenced commit as its live events; the read path has
+ * no event stream (it changes nothing).
  */
 export class BatchProcessor implements BatchHandler {
   constructor(
@@ -36,10 +39,12 @@ export class BatchProcessor implements BatchHandler {
     private readonly onOpFailed: () => void,
     private readonly metrics: MessagingMetrics,
     private readonly logger: Logger,
+    /** Entries each shard's event stream keeps (EVENTS_MAXLEN). */
+    private readonly eventsMaxLen: number,
   ) {}
 
   async process(stream: string, entries: StreamEntry[], batch: Pick<BatchContext, 'redelivered'> & { fence?: WriteFence }): Promise<ChatEffects> {
-    const out = new ChatEffects();
+    const out = new ChatEffects(batch.fence ? { stream: Keys.eventStream(batch.fence.shard), maxLen: this.eventsMaxLen } : undefined);
     const ops = entries.map((e) => this.decode(stream, e, batch, out));
     for (let i = 0; i < ops.length; ) {
       const op = ops[i];

@@ -101,8 +101,9 @@ export class MessagesService {
       () => cache.clear(),
       metrics,
       logger,
+      config.events.maxLen,
     );
-    const readProcessor = new BatchProcessor(readDispatchTable(reads), undefined, runFenced, () => undefined, metrics, logger);
+    const readProcessor = new BatchProcessor(readDispatchTable(reads), undefined, runFenced, () => undefined, metrics, logger, config.events.maxLen);
     this.reads = new GroupReader(
       config.redis.url,
       this.instanceId,

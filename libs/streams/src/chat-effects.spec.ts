@@ -184,3 +184,30 @@ describe('internalErrorReply', () => {
     expect(out.deadLetters).toEqual([]);
   });
 });
+
+describe('ChatEffects.chatEvent', () => {
+  it('appends the event to its shard’s event stream, capped, with type, JSON data and time', () => {
+    const out = new ChatEffects({ stream: 'chat:events:{3}', maxLen: 1000 });
+    const before = Date.now();
+    out.chatEvent('member.left', { roomId: 'r1', userId: 'u1', reason: 'kicked' });
+    const [effect] = out.list;
+    expect(effect.slice(0, 11)).toEqual([
+      'xadd', 'chat:events:{3}', 'MAXLEN', '~', '1000', '*',
+      'type', 'member.left', 'data', '{"roomId":"r1","userId":"u1","reason":"kicked"}', 't',
+    ]);
+    expect(Number(effect[11])).toBeGreaterThanOrEqual(before);
+    expect(effect).toHaveLength(12);
+  });
+
+  it('is rolled back with the op that produced it', () => {
+    const out = new ChatEffects({ stream: 'chat:events:{0}', maxLen: 10 });
+    const mark = out.mark();
+    out.chatEvent('member.joined', { roomId: 'r1', userId: 'u1' });
+    out.rollbackTo(mark);
+    expect(out.list).toEqual([]);
+  });
+
+  it('refuses an event outside a shard batch (nothing there changes durable state)', () => {
+    expect(() => new ChatEffects().chatEvent('member.joined', { roomId: 'r1', userId: 'u1' })).toThrow(/outside a shard batch/);
+  });
+});

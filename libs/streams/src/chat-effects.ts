@@ -1,4 +1,6 @@
 import {
+  ChatEventOf,
+  ChatEventType,
   DeliveryHeader,
   encodeDelivery,
   encodeRoomEvent,
@@ -13,12 +15,35 @@ import {
 import { Channels, Keys } from '@chat/redis';
 import { Effects } from './effects';
 
+/** Where a batch's durable changes go: its shard's event stream, trimmed to about `maxLen` entries. */
+export interface EventStreamTarget {
+  stream: string;
+  maxLen: number;
+}
+
 /**
  * The chat's effects of one batch, in the words of the protocol: replies, room events, user
- * controls, and the gateways' room-set cache. Each payload is serialized here once; the
- * BatchCommitter writes them after COMMIT, atomically with the XACK.
+ * controls, the gateways' room-set cache, and the durable-change events of `chat:events:{shard}`.
+ * Each payload is serialized here once; the BatchCommitter writes them after COMMIT,
+ * atomically with the XACK — so an event exists only for a committed change, and a redelivered
+ * entry appends it again exactly when it publishes its live event again.
  */
 export class ChatEffects extends Effects {
+  /** Absent off the shard path (reads, presence): nothing there changes durable chat state. */
+  constructor(private readonly events?: EventStreamTarget) {
+    super();
+  }
+
+  /**
+   * A durable change (libs/protocol ChatEventData) for search, push and other consumers.
+   * Entry fields: `type`, `data` (JSON), `t` (ms since epoch when the batch produced it).
+   */
+  chatEvent<T extends ChatEventType>(type: T, data: ChatEventOf<T>): void {
+    if (!this.events) throw new Error(`chat event ${type} outside a shard batch: no event stream to append it to`);
+    const { stream, maxLen } = this.events;
+    this.add(['xadd', stream, 'MAXLEN', '~', String(maxLen), '*', 'type', type, 'data', JSON.stringify(data), 't', String(Date.now())]);
+  }
+
   /** A successful reply to the sender (nothing when the op carried no `ref`). */
   replyOk(to: Envelope, ref: string | undefined, dataJson = '{}'): void {
     if (ref !== undefined) this.toConnection(to, {}, replyOkRaw(ref, dataJson));

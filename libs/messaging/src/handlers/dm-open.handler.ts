@@ -27,6 +27,7 @@ export class DmOpenHandler implements OpHandler<OpDataOf<'dm.open'>> {
     if (opened.created) {
       const frame = eventFrame(ServerEvent.DM_OPENED, { room });
       for (const id of [ctx.user.id, userId]) {
+        ctx.out.chatEvent('member.joined', { roomId: room.id, userId: id });
         ctx.out.userJoinedRoom(id, room.id);
         ctx.out.toUser(id, { sub: [{ roomId: room.id, after: 0 }] }, frame);
       }
@@ -34,6 +35,7 @@ export class DmOpenHandler implements OpHandler<OpDataOf<'dm.open'>> {
       room = (await this.rooms.addMember(roomId, ctx.user.id, 'member')).room;
       this.cache.joined(roomId, ctx.user.id, 'member');
       ctx.out.toRoom(roomId, eventFrame(ServerEvent.MEMBER_JOINED, { roomId, user: ctx.user, role: 'member' }));
+      ctx.out.chatEvent('member.joined', { roomId, userId: ctx.user.id });
       ctx.out.userJoinedRoom(ctx.user.id, roomId);
       ctx.out.toUser(ctx.user.id, { sub: [{ roomId, after: room.lastSeq }] }, eventFrame(ServerEvent.DM_OPENED, { room }));
     }

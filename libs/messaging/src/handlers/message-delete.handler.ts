@@ -26,6 +26,7 @@ export class MessageDeleteHandler implements OpHandler<OpDataOf<'message.delete'
     }
     if (!republish) await this.messages.softDelete(roomId, seq);
     ctx.out.toRoom(roomId, eventFrame(ServerEvent.MESSAGE_DELETED, { id: messageId, roomId, seq, deletedBy: ctx.user.id }));
+    ctx.out.chatEvent('message.deleted', { roomId, seq, id: messageId });
     ctx.out.replyOk(ctx.env, ctx.ref);
   }
 }

@@ -20,6 +20,7 @@ export class MessageEditHandler implements OpHandler<OpDataOf<'message.edit'>> {
     const edited = (await this.messages.edit(roomId, seq, text))!;
     const json = JSON.stringify(edited);
     ctx.out.toRoom(roomId, eventFrameRaw(ServerEvent.MESSAGE_UPDATED, json));
+    ctx.out.chatEvent('message.updated', { message: edited });
     ctx.out.replyOk(ctx.env, ctx.ref, `{"message":${json}}`);
   }
 }

@@ -1,6 +1,7 @@
 import { Envelope, Message, Room } from '@chat/protocol';
 import { AppendOutcome, MemberState, MessageDraft, MessageRepository, RoomRepository, WriteFence } from '@chat/store';
 import { ChatEffects, Effects, FencedError } from '@chat/streams';
+import { chatEventsOf } from '../../../../test/support/chat-events';
 import { flushed } from '../../../../test/support/fakes';
 import { MembershipCache } from '../membership-cache';
 import { MessagingMetrics } from '../messaging.metrics';
@@ -8,6 +9,7 @@ import { OpContext } from '../op-context';
 import { MessageSendHandler, SendItem } from './message-send.handler';
 
 const NOW = Date.parse('2026-03-01T12:00:00.000Z');
+const EVENTS = { stream: 'chat:events:{0}', maxLen: 100 };
 
 function room(id: string): Room {
   return { id, name: id, topic: '', kind: 'public', createdBy: 'u-bob', createdAt: '2026-01-01T00:00:00.000Z', lastSeq: 0, memberCount: 2 };
@@ -103,7 +105,7 @@ describe('MessageSendHandler', () => {
       new MembershipCache(rooms as unknown as RoomRepository),
       MessagingMetrics.get(),
     );
-    out = new ChatEffects();
+    out = new ChatEffects(EVENTS);
     fence = { shard: 0, epoch: 4, assertValid: jest.fn() };
   });
 
@@ -157,7 +159,7 @@ describe('MessageSendHandler', () => {
       });
 
       jest.setSystemTime(NOW + 60_001);
-      out = new ChatEffects();
+      out = new ChatEffects(EVENTS);
       await handler.handleBatch([item({})]);
       expect(messages.appendBatch).toHaveBeenCalledTimes(1);
     });
@@ -248,6 +250,7 @@ describe('MessageSendHandler', () => {
         { command: 'publish', channel: 'gw:gw-1', header: { c: 'c-1' }, frame: { type: 'reply', ref: 's1', ok: true, data: { message } } },
         { command: 'spublish', channel: 'room:{r1}', frame: { type: 'message.created', data: message } },
       ]);
+      expect(chatEventsOf(out)).toEqual([{ stream: 'chat:events:{0}', type: 'message.created', data: { message } }]);
     });
 
     it('without a ref the message is still published to the room', async () => {
@@ -257,23 +260,25 @@ describe('MessageSendHandler', () => {
 
     it('a duplicate (clientMsgId already used) gets the first message back and no event', async () => {
       await handler.handleBatch([item({ clientMsgId: 'dup', text: 'original' })]);
-      out = new ChatEffects();
+      out = new ChatEffects(EVENTS);
       await handler.handleBatch([item({ clientMsgId: 'dup', text: 'retry' })]);
       expect(messages.stored).toHaveLength(1);
       expect(await effects(out)).toEqual([
         { command: 'publish', channel: 'gw:gw-1', header: { c: 'c-1' }, frame: { type: 'reply', ref: 's2', ok: true, data: { message: messages.stored[0] } } },
       ]);
+      expect(chatEventsOf(out)).toEqual([]);
     });
 
     it('a duplicate that is a redelivered entry publishes its event again (the first run never did)', async () => {
       await handler.handleBatch([item({ clientMsgId: 'dup' })]);
-      out = new ChatEffects(); // the first run's effects were never committed
+      out = new ChatEffects(EVENTS); // the first run's effects were never committed
       await handler.handleBatch([item({ clientMsgId: 'dup' }, { redelivered: true })]);
       expect((await effects(out)).map((e) => [e.command, e.frame.type])).toEqual([
         ['publish', 'reply'],
         ['spublish', 'message.created'],
       ]);
       expect((await effects(out))[1].frame.data).toEqual(messages.stored[0]);
+      expect(chatEventsOf(out)).toEqual([{ stream: 'chat:events:{0}', type: 'message.created', data: { message: messages.stored[0] } }]);
     });
 
     it('a transient batch failure propagates with nothing answered or retried one by one', async () => {
@@ -300,6 +305,7 @@ describe('MessageSendHandler', () => {
         ['s3', true, undefined],
       ]);
       expect(sent.filter((e) => e.command === 'spublish').map((e) => (e.frame.data as Message).text)).toEqual(['a', 'c']);
+      expect(chatEventsOf(out).map((e) => (e.data as { message: Message }).message.text)).toEqual(['a', 'c']);
     });
 
     it('the failing draft of the one-by-one fallback is dead-lettered with its error; each redo carries the fence', async () => {
@@ -350,7 +356,7 @@ describe('MessageSendHandler', () => {
       const stored = messages.stored.find((m) => m.clientMsgId === 'reply-1')!;
       messages.stored[0] = { ...messages.stored[0], deletedAt: new Date(NOW).toISOString() };
 
-      out = new ChatEffects(); // first run's effects never went out
+      out = new ChatEffects(EVENTS); // first run's effects never went out
       await handler.handleBatch([item({ clientMsgId: 'reply-1', replyTo: 'r1:1' }, { ref: 's1', redelivered: true })]);
       expect((await effects(out)).map((e) => [e.command, e.frame.type, e.frame.ok])).toEqual([
         ['publish', 'reply', true],

@@ -16,8 +16,8 @@ export interface SendItem {
  * then ONE fenced transaction for all accepted sends (seqs reserved per room, one multi-row
  * INSERT), then replies and `message.created` events, serialized once each. A send whose
  * (author, clientMsgId) exists gets the first message back and creates nothing; its event
- * is published again only when the entry itself is a redelivery (its first run committed
- * but never published). One send's own failure never touches its neighbours: a check that
+ * (live, and `message.created` on the shard's event stream) is published again only when the
+ * entry itself is a redelivery (its first run committed but never published). One send's own failure never touches its neighbours: a check that
  * throws, or a batch insert that fails for a reason other than the database being away,
  * leaves the others to commit and publish, and only that send is answered INTERNAL and set
  * aside on the dead-letter stream.
@@ -97,7 +97,10 @@ export class MessageSendHandler {
   private publish({ ctx }: SendItem, { message, created }: AppendOutcome): void {
     const json = JSON.stringify(message);
     ctx.out.replyOk(ctx.env, ctx.ref, `{"message":${json}}`);
-    if (created || ctx.redelivered) ctx.out.toRoom(message.roomId, eventFrameRaw(ServerEvent.MESSAGE_CREATED, json), message.seq);
+    if (created || ctx.redelivered) {
+      ctx.out.toRoom(message.roomId, eventFrameRaw(ServerEvent.MESSAGE_CREATED, json), message.seq);
+      ctx.out.chatEvent('message.created', { message });
+    }
     if (created) this.metrics.messagesStored.inc();
   }
 }

@@ -29,6 +29,7 @@ export class RoomInviteHandler implements OpHandler<OpDataOf<'room.invite'>> {
     const after = await admitMember(this.rooms, this.cache, room, userId, this.maxMembers);
     const user = { id: invitee.id, username: invitee.username };
     ctx.out.toRoom(roomId, eventFrame(ServerEvent.MEMBER_JOINED, { roomId, user, role: 'member', invitedBy: ctx.user.id }));
+    ctx.out.chatEvent('member.joined', { roomId, userId });
     ctx.out.userJoinedRoom(userId, roomId);
     ctx.out.toUser(
       userId,

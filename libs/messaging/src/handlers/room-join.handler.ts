@@ -29,6 +29,7 @@ export class RoomJoinHandler implements OpHandler<OpDataOf<'room.join'>> {
       if (existing.kind !== 'public') throw new ChatError(ErrorCode.FORBIDDEN, `room ${roomId} is private: a member must invite you`);
       room = await admitMember(this.rooms, this.cache, existing, ctx.user.id, this.maxMembers);
       ctx.out.toRoom(roomId, eventFrame(ServerEvent.MEMBER_JOINED, { roomId, user: ctx.user, role: 'member' }));
+      ctx.out.chatEvent('member.joined', { roomId, userId: ctx.user.id });
     }
     const [memberList, history] = await Promise.all([
       this.memberList.of(roomId),

@@ -1,0 +1,185 @@
+import Redis from 'ioredis';
+import { parseConfig } from '@chat/config';
+import { RedisServerHandle, startRedisServer } from '@chat/devstack';
+import { MessagesService } from '@chat/messaging';
+import { createLogger } from '@chat/observability';
+import { decodeDelivery, envelopeFields, newRoomId, newUserId, User } from '@chat/protocol';
+import { Channels, createRedis, Keys } from '@chat/redis';
+import { decodeChatEventEntry } from '@chat/stream-transport';
+import { Database, migrate, PgDatabase, Queryable, RoomRepository, UserRepository } from '@chat/store';
+import { deferred, Deferred } from '../support/deferred';
+import { createTestDatabase, TestDatabase } from '../support/postgres';
+import { waitFor } from '../support/wait-for';
+
+const logger = createLogger('chat-events-test', 'silent');
+
+/** A database whose next message INSERT waits until the test lets it go (an owner paused mid-batch). */
+class PausingDatabase implements Database {
+  readonly engine = 'postgres' as const;
+  pauseNextInsert?: Deferred<void>;
+  paused = deferred<void>();
+
+  constructor(private readonly inner: Database) {}
+
+  async query<T>(sql: string, params?: unknown[]): Promise<T[]> {
+    if (this.pauseNextInsert && sql.includes('INSERT INTO messages')) {
+      const resume = this.pauseNextInsert;
+      this.pauseNextInsert = undefined;
+      this.paused.resolve();
+      await resume.promise;
+    }
+    return this.inner.query<T>(sql, params);
+  }
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.inner.transaction(fn);
+  }
+  exec(sql: string): Promise<void> {
+    return this.inner.exec(sql);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/**
+ * The messages service appends every durable change to its shard's `chat:events:{shard}`, in
+ * the batch's fenced commit: in op order, once — and once only when a redelivered entry
+ * republishes what its first run committed but could not publish.
+ */
+describe('chat events emitted by the messages service', () => {
+  let server: RedisServerHandle;
+  let pg: TestDatabase;
+  let admin: Redis;
+  let sub: Redis;
+  let dbA: PausingDatabase;
+  let dbB: Database;
+  let a: MessagesService;
+  let b: MessagesService | undefined;
+  const replies = new Map<string, { ok?: boolean; data?: { message?: { id: string } } }>();
+  const alice: User = { id: newUserId(), username: 'alice' };
+  const bob: User = { id: newUserId(), username: 'bob' };
+  const roomId = newRoomId();
+  const stream = Keys.eventStream(0);
+
+  const config = (leaseTtlMs: number) =>
+    parseConfig({ REDIS_URL: server.url, SHARDS: '1', LEASE_TTL_MS: String(leaseTtlMs), EVENTS_MAXLEN: '1000', LOG_LEVEL: 'silent', NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(40) });
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    pg = await createTestDatabase('chat_events');
+    const base = new PgDatabase(pg.url);
+    await migrate(base);
+    for (const u of [alice, bob]) await new UserRepository(base).create({ ...u, passwordHash: null });
+    await new RoomRepository(base).create({ id: roomId, name: 'events', topic: '', kind: 'public', createdBy: alice.id });
+    await base.close();
+    dbA = new PausingDatabase(new PgDatabase(pg.url));
+    dbB = new PgDatabase(pg.url);
+    admin = createRedis(server.url, 'events-admin');
+    sub = createRedis(server.url, 'events-sub');
+    sub.on('message', (_c: string, payload: string) => {
+      const frame = JSON.parse(decodeDelivery(payload).frame);
+      if (frame.ref) replies.set(frame.ref, frame);
+    });
+    await sub.subscribe(Channels.gateway('gw-test'));
+  });
+
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await Promise.all([dbA?.close(), dbB?.close()]);
+    admin?.disconnect();
+    sub?.disconnect();
+    await server?.stop();
+    await pg?.drop();
+  });
+
+  const op = (user: User, ref: string, type: string, data: unknown) =>
+    admin.xadd(Keys.inStream(0), '*', ...envelopeFields({ f: JSON.stringify({ type, ref, data }), u: user.id, n: user.username, g: 'gw-test', c: `c-${user.username}`, t: Date.now() }));
+
+  const answered = (ref: string) => waitFor(() => replies.get(ref), { what: `the reply to ${ref}` });
+
+  /** Every event on the shard's stream, decoded and validated against ChatEventData. */
+  async function events(): Promise<{ type: string; data: unknown }[]> {
+    const raw = (await admin.xrange(stream, '-', '+')) as [string, string[]][];
+    return raw.map(([id, fields]) => {
+      const decoded = decodeChatEventEntry(fields);
+      if (!decoded.ok) throw new Error(`entry ${id} is not a valid chat event: ${decoded.error}`);
+      return { type: decoded.event.type, data: decoded.event.data };
+    });
+  }
+
+  it('join, send, edit, delete and leave append their events to the shard’s stream, in order, once', async () => {
+    a = new MessagesService(config(60_000), dbA, logger);
+    await a.start();
+    await op(bob, 'j1', 'room.join', { roomId });
+    await answered('j1');
+    await op(alice, 's1', 'message.send', { roomId, text: 'hello', clientMsgId: 'm1' });
+    const sent = await answered('s1');
+    const messageId = sent.data!.message!.id;
+    await op(alice, 'e1', 'message.edit', { messageId, text: 'hello, edited' });
+    await op(alice, 'd1', 'message.delete', { messageId });
+    await op(bob, 'l1', 'room.leave', { roomId });
+    // A refused op changes nothing: no event.
+    await op(bob, 'x1', 'message.send', { roomId, text: 'not a member any more', clientMsgId: 'm-x' });
+    await answered('x1');
+    expect(['e1', 'd1', 'l1', 'x1'].map((ref) => replies.get(ref)?.ok)).toEqual([true, true, true, false]);
+
+    expect(await events()).toEqual([
+      { type: 'member.joined', data: { roomId, userId: bob.id } },
+      { type: 'message.created', data: { message: expect.objectContaining({ id: messageId, roomId, seq: 1, text: 'hello' }) } },
+      { type: 'message.updated', data: { message: expect.objectContaining({ id: messageId, text: 'hello, edited' }) } },
+      { type: 'message.deleted', data: { roomId, seq: 1, id: messageId } },
+      { type: 'member.left', data: { roomId, userId: bob.id, reason: 'left' } },
+    ]);
+    // Joining again while a member changes nothing.
+    await op(alice, 'j2', 'room.join', { roomId });
+    await answered('j2');
+    expect(await events()).toHaveLength(5);
+  });
+
+  it('a send committed by an owner fenced out before its Redis commit gets its event once, from the redelivery', async () => {
+    const before = (await events()).length;
+    dbA.pauseNextInsert = deferred<void>();
+    const wake = dbA.pauseNextInsert;
+    await op(alice, 's2', 'message.send', { roomId, text: 'committed, then fenced', clientMsgId: 'm2' });
+    await dbA.paused.promise;
+    // Its lease goes while it is paused; nobody has taken the shard yet, so PostgreSQL still
+    // accepts its epoch: the message commits, and then the Redis commit is refused.
+    await admin.del(Keys.shardLease(0));
+    wake.resolve();
+    await waitFor(() => a.ownedShards.length === 0, { what: 'the owner to be fenced out at its Redis commit' });
+    const rows = await dbB.query<{ seq: number }>('SELECT seq FROM messages WHERE room_id = $1 AND client_msg_id = $2', [roomId, 'm2']);
+    expect(rows).toHaveLength(1);
+    expect(await events()).toHaveLength(before); // nothing was appended without the commit
+
+    b = new MessagesService(config(1000), dbB, logger);
+    await b.start();
+    await answered('s2');
+    await op(alice, 's3', 'message.send', { roomId, text: 'after the handover', clientMsgId: 'm3' });
+    await answered('s3');
+    const after = (await events()).slice(before);
+    expect(after.map((e) => [e.type, (e.data as { message: { text: string; seq: number } }).message.text])).toEqual([
+      ['message.created', 'committed, then fenced'],
+      ['message.created', 'after the handover'],
+    ]);
+  });
+
+  it('invite, kick, ban and dm.open append member events with the way in or out', async () => {
+    const before = (await events()).length;
+    await op(alice, 'i1', 'room.invite', { roomId, userId: bob.id });
+    await op(alice, 'k1', 'room.kick', { roomId, userId: bob.id });
+    await op(alice, 'i2', 'room.invite', { roomId, userId: bob.id });
+    await op(alice, 'b1', 'room.ban', { roomId, userId: bob.id });
+    await op(alice, 'dm1', 'dm.open', { userId: bob.id });
+    const dm = (await answered('dm1')) as { ok?: boolean; data?: { room?: { id: string } } };
+    expect(['i1', 'k1', 'i2', 'b1'].map((ref) => replies.get(ref)?.ok)).toEqual([true, true, true, true]);
+    const dmId = dm.data!.room!.id;
+    expect((await events()).slice(before)).toEqual([
+      { type: 'member.joined', data: { roomId, userId: bob.id } },
+      { type: 'member.left', data: { roomId, userId: bob.id, reason: 'kicked' } },
+      { type: 'member.joined', data: { roomId, userId: bob.id } },
+      { type: 'member.left', data: { roomId, userId: bob.id, reason: 'banned' } },
+      { type: 'member.joined', data: { roomId: dmId, userId: alice.id } },
+      { type: 'member.joined', data: { roomId: dmId, userId: bob.id } },
+    ]);
+  });
+});
