@@ -22,9 +22,14 @@ const META = new Set(['dl.stream', 'dl.id', 'dl.error', 'dl.at']);
 export class DeadLetters {
   constructor(private readonly redis: Redis) {}
 
-  /** Dead letters of every shard stream (`chat:in:{n}` for n < shards) and of `chat:reads`. */
+  /**
+   * Every stream that can have dead letters: each shard's ops and events (`chat:in:{n}`,
+   * `chat:events:{n}`), reads, searches and presence. (Replaying an event puts it back for
+   * every consumer group of its stream: consumers apply events idempotently.)
+   */
   streams(shards: number): string[] {
-    return [...Array.from({ length: shards }, (_, n) => Keys.inStream(n)), Keys.readsIn(), Keys.presenceIn()];
+    const perShard = Array.from({ length: shards }, (_, n) => [Keys.inStream(n), Keys.eventStream(n)]).flat();
+    return [...perShard, Keys.readsIn(), Keys.searchIn(), Keys.presenceIn()];
   }
 
   async list(stream: string, count = 100): Promise<DeadLetterRecord[]> {
