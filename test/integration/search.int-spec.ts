@@ -135,6 +135,9 @@ describe.each(ENGINES)('search on $name', (engine) => {
     // An approximate word with an excluded one: the excluded word rules out the approximate hits too.
     expect(await texts(alice, 'quik -brown')).toEqual(['quick cat']);
     expect(await texts(alice, 'quik -"quick cat" -fox')).toEqual([]);
+    // Phrases stay exact in the approximate branch too; `or` queries have no approximate branch.
+    expect(await texts(alice, '"quick brown" foxx')).toEqual(['quick brown fox']);
+    expect(await texts(alice, 'foxx or dogg')).toEqual([]);
   });
 
   it('filters by room, author, and creation time', async () => {
@@ -246,7 +249,8 @@ describe.each(ENGINES)('search on $name', (engine) => {
       '"unbalanced', 'unbalanced"', 'a & | b', '!(a | b)', '<->', 'a <-> b', '<2>', 'or', 'OR', 'or or or', '-or', 'and', 'not',
       '"-"', '-"', ':', '*', '%', '_', '$1', '?', ';', "'; DROP TABLE messages; --", '\u0000', '\u0000tricky', '«»', '‹›',
       '\u200b', '\ud800', '😀', 'tricky\\', '"tricky', 'tricky -', 'tricky:*', 'trick:* & mess:B', 'x'.repeat(600), '"'.repeat(501),
-      'a '.repeat(250), '-'.repeat(500),
+      'a '.repeat(250), '-'.repeat(500), '- '.repeat(40), '-! '.repeat(40), '-& '.repeat(40), '-( '.repeat(40), '-\u3000'.repeat(40),
+      '-\u00a0'.repeat(40), '-a '.repeat(40), '-"a" '.repeat(40), 'a-'.repeat(100),
     ];
     for (const query of nasty) {
       await expect(search(alice, query)).resolves.toEqual({ hits: expect.any(Array) });

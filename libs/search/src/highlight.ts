@@ -10,7 +10,7 @@ export const HIGHLIGHT_STOP = '»';
 export const FRAGMENT_DELIMITER = ' … ';
 
 /** ts_headline options (a SQL literal: fixed, no user input). */
-export const HEADLINE_OPTIONS = `StartSel=${HIGHLIGHT_START}, StopSel=${HIGHLIGHT_STOP}, MaxWords=35, MinWords=15, ShortWord=2, MaxFragments=2, FragmentDelimiter="${FRAGMENT_DELIMITER}"`;
+export const HEADLINE_OPTIONS = `StartSel=${HIGHLIGHT_START}, StopSel=${HIGHLIGHT_STOP}, MaxWords=35, MinWords=15, ShortWord=0, MaxFragments=2, FragmentDelimiter="${FRAGMENT_DELIMITER}"`;
 
 /** SQL expression: the text given to ts_headline, with the message's own markers swapped out. */
 export function headlineSource(column: string): string {

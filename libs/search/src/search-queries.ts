@@ -1,7 +1,7 @@
 import { ChatError, ErrorCode } from '@chat/protocol';
 import { Database, Queryable } from '@chat/store';
 import { LoadedHit, RankedHit, loadHits } from './hit-messages';
-import { anchorWord, fuzzyTerms } from './query-terms';
+import { FuzzyTerms, anchorWord, fuzzyTerms, safeWebsearch } from './query-terms';
 
 export interface SearchRequest {
   /** websearch syntax: words (all required), "a phrase", `or`, `-excluded`. */
@@ -40,13 +40,13 @@ const MAX_QUERY_LENGTH = 500;
  * 1. Full text: `websearch_to_tsquery('simple', query)` against the generated tsvector.
  *    score = 1 + ts_rank (length-normalized, scaled into 0..1), so ≥ 1.
  * 2. Approximate, so one wrong letter still finds a word: every positive query word (≥ 3
- *    letters) must have word_similarity ≥ the threshold with the text (pg_trgm `<%`, served by
- *    the trigram index), and the text must contain no excluded term. score = the mean
- *    similarity, below 1. It runs only when the first branch found fewer than `limit` hits,
+ *    letters, outside phrases) must have word_similarity ≥ the threshold with the text
+ *    (pg_trgm `<%`, served by the trigram index); phrases must match exactly and excluded
+ *    terms must be absent. score = the mean similarity, below 1. Not for `or` queries. It runs only when the first branch found fewer than `limit` hits,
  *    since its hits always rank after every full-text hit — the common case costs one query.
  * Within a branch: score (rounded to 3 decimals) descending, then newest first.
- * Never throws on the query's text: websearch_to_tsquery accepts any string, and the
- * trigram words are plain letters and digits.
+ * Never throws on the query's text: websearch_to_tsquery accepts any string but runs of
+ * 32+ negations, which safeWebsearch defuses; the trigram words are letters and digits.
  */
 export class SearchQueries {
   private readonly threshold: number;
@@ -60,8 +60,9 @@ export class SearchQueries {
 
   async search(userId: string, request: SearchRequest): Promise<SearchResult> {
     // NUL cannot be sent to PostgreSQL in text; the protocol already refuses it.
-    const query = request.query.replace(/\u0000/g, ' ').trim().slice(0, MAX_QUERY_LENGTH);
-    if (query.length === 0) return { hits: [] };
+    const text = request.query.replace(/\u0000/g, ' ').trim().slice(0, MAX_QUERY_LENGTH);
+    if (text.length === 0) return { hits: [] };
+    const query = safeWebsearch(text);
     const limit = Math.min(Math.max(Math.trunc(request.limit ?? DEFAULT_SEARCH_LIMIT), 1), MAX_SEARCH_LIMIT);
     const filters = {
       roomId: request.roomId ?? null,
@@ -69,12 +70,12 @@ export class SearchQueries {
       before: timeParam(request.before, 'before'),
       after: timeParam(request.after, 'after'),
     };
-    const terms = fuzzyTerms(query);
+    const terms = fuzzyTerms(text);
 
     return this.db.transaction(async (tx) => {
       const hits = await this.fullText(tx, userId, query, filters, limit);
       if (hits.length < limit && terms.words.length > 0) {
-        hits.push(...(await this.approximate(tx, userId, query, terms.words, terms.excluded, filters, limit - hits.length)));
+        hits.push(...(await this.approximate(tx, userId, query, terms, filters, limit - hits.length)));
       }
       return { hits: await loadHits(tx, hits, query, terms.words, this.threshold) };
     });
@@ -88,7 +89,7 @@ export class SearchQueries {
        WHERE s.tsv @@ websearch_to_tsquery('simple', $2) AND NOT s.deleted
          AND ($3::text IS NULL OR s.room_id = $3) AND ($4::text IS NULL OR s.author_id = $4)
          AND ($5::timestamptz IS NULL OR s.created_at < $5) AND ($6::timestamptz IS NULL OR s.created_at > $6)
-       ORDER BY score DESC, s.created_at DESC, s.room_id, s.seq
+       ORDER BY score DESC, s.created_at DESC, s.seq DESC, s.room_id
        LIMIT $7`,
       [userId, query, f.roomId, f.authorId, f.before, f.after, limit],
     );
@@ -99,8 +100,7 @@ export class SearchQueries {
     q: Queryable,
     userId: string,
     query: string,
-    words: string[],
-    excluded: string | null,
+    { words, phrases, excluded }: FuzzyTerms,
     f: Filters,
     limit: number,
   ): Promise<RankedHit[]> {
@@ -115,11 +115,12 @@ export class SearchQueries {
          AND (SELECT bool_and(w <% s.text) FROM unnest($2::text[]) w)
          AND NOT s.tsv @@ websearch_to_tsquery('simple', $4)
          AND ($5::text IS NULL OR NOT s.tsv @@ websearch_to_tsquery('simple', $5))
-         AND ($6::text IS NULL OR s.room_id = $6) AND ($7::text IS NULL OR s.author_id = $7)
-         AND ($8::timestamptz IS NULL OR s.created_at < $8) AND ($9::timestamptz IS NULL OR s.created_at > $9)
-       ORDER BY score DESC, s.created_at DESC, s.room_id, s.seq
-       LIMIT $10`,
-      [userId, words, anchorWord(words), query, excluded, f.roomId, f.authorId, f.before, f.after, limit],
+         AND ($6::text IS NULL OR s.tsv @@ websearch_to_tsquery('simple', $6))
+         AND ($7::text IS NULL OR s.room_id = $7) AND ($8::text IS NULL OR s.author_id = $8)
+         AND ($9::timestamptz IS NULL OR s.created_at < $9) AND ($10::timestamptz IS NULL OR s.created_at > $10)
+       ORDER BY score DESC, s.created_at DESC, s.seq DESC, s.room_id
+       LIMIT $11`,
+      [userId, words, anchorWord(words), query, excluded, phrases, f.roomId, f.authorId, f.before, f.after, limit],
     );
     return rows.map((r) => ({ roomId: r.room_id, seq: Number(r.seq), score: Number(r.score), fuzzy: true }));
   }
