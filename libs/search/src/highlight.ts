@@ -1,0 +1,18 @@
+/**
+ * Highlight markers. A hit's `highlight` is a PLAIN-TEXT snippet of the message (not HTML,
+ * not escaped: render it as text, e.g. split on the markers and put the marked parts in
+ * <mark> elements built with textContent). Matched words are wrapped in « and » (U+00AB,
+ * U+00BB); the message's own « » are shown as ‹ › (U+2039, U+203A) in the snippet, so every
+ * « » in a highlight is a marker. Fragments of a long message are joined with " … ".
+ */
+export const HIGHLIGHT_START = '«';
+export const HIGHLIGHT_STOP = '»';
+export const FRAGMENT_DELIMITER = ' … ';
+
+/** ts_headline options (a SQL literal: fixed, no user input). */
+export const HEADLINE_OPTIONS = `StartSel=${HIGHLIGHT_START}, StopSel=${HIGHLIGHT_STOP}, MaxWords=35, MinWords=15, ShortWord=0, MaxFragments=2, FragmentDelimiter="${FRAGMENT_DELIMITER}"`;
+
+/** SQL expression: the text given to ts_headline, with the message's own markers swapped out. */
+export function headlineSource(column: string): string {
+  return `replace(replace(${column}, '${HIGHLIGHT_START}', '‹'), '${HIGHLIGHT_STOP}', '›')`;
+}
