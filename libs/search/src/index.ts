@@ -6,3 +6,5 @@ export * from './reindex';
 export * from './search-index';
 export * from './search-queries';
 export type { LoadedHit, RankedHit } from './hit-messages';
+export * from './search-op.handler';
+export * from './search.service';
