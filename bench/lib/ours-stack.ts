@@ -41,8 +41,8 @@ export class OursStack {
   stack: Stack | null = null;
   private readonly untrack: (() => void)[] = [];
 
-  /** Starts redis, the database and the stack (`counts`: gateways, messages, presence). */
-  async start(databaseAdminUrl: string, counts: Pick<StackOptions, 'gateways' | 'messages' | 'presence'>): Promise<Stack> {
+  /** Starts redis, the database and the stack (`counts`: gateways, messages, presence, search). */
+  async start(databaseAdminUrl: string, counts: Pick<StackOptions, 'gateways' | 'messages' | 'presence' | 'search'>): Promise<Stack> {
     this.redis = await startRedisServer();
     this.db = await createTempDatabase(databaseAdminUrl);
     this.stack = await startStack({

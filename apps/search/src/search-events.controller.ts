@@ -1,9 +1,9 @@
 import { ChatEventOf } from '@chat/protocol';
-import { SearchIndex } from '@chat/search';
+import { CoalescingIndexWriter } from '@chat/search';
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 
-export const SEARCH_INDEX = Symbol('SearchIndex');
+export const SEARCH_INDEX_WRITER = Symbol('SearchIndexWriter');
 
 /**
  * The events of `chat:events:{shard}` the index follows, one line each. Applying is
@@ -12,20 +12,20 @@ export const SEARCH_INDEX = Symbol('SearchIndex');
  */
 @Controller()
 export class SearchEventsController {
-  constructor(@Inject(SEARCH_INDEX) private readonly index: SearchIndex) {}
+  constructor(@Inject(SEARCH_INDEX_WRITER) private readonly index: CoalescingIndexWriter) {}
 
   @EventPattern('message.created')
   created(@Payload() data: ChatEventOf<'message.created'>) {
-    return this.index.apply([{ type: 'message.created', data }]);
+    return this.index.apply({ type: 'message.created', data });
   }
 
   @EventPattern('message.updated')
   updated(@Payload() data: ChatEventOf<'message.updated'>) {
-    return this.index.apply([{ type: 'message.updated', data }]);
+    return this.index.apply({ type: 'message.updated', data });
   }
 
   @EventPattern('message.deleted')
   deleted(@Payload() data: ChatEventOf<'message.deleted'>) {
-    return this.index.apply([{ type: 'message.deleted', data }]);
+    return this.index.apply({ type: 'message.deleted', data });
   }
 }

@@ -4,7 +4,7 @@ import { SearchService } from '@chat/search';
 import { Database } from '@chat/store';
 import { StreamEventErrorFilter } from '@chat/stream-transport';
 import { DynamicModule, Module } from '@nestjs/common';
-import { SEARCH_INDEX, SearchEventsController } from './search-events.controller';
+import { SEARCH_INDEX_WRITER, SearchEventsController } from './search-events.controller';
 
 @Module({})
 class SearchModule {
@@ -13,7 +13,7 @@ class SearchModule {
       module: SearchModule,
       imports: [ServiceAppModule.forRoot(service)],
       controllers: [SearchEventsController],
-      providers: [{ provide: SEARCH_INDEX, useValue: service.index }],
+      providers: [{ provide: SEARCH_INDEX_WRITER, useValue: service.writer }],
     };
   }
 }

@@ -8,3 +8,4 @@ export * from './search-queries';
 export type { LoadedHit, RankedHit } from './hit-messages';
 export * from './search-op.handler';
 export * from './search.service';
+export * from './coalescing-index-writer';

@@ -6,6 +6,7 @@ import { Database } from '@chat/store';
 import { RedisStreamsServer } from '@chat/stream-transport';
 import { GroupReader, instanceId } from '@chat/streams';
 import Redis from 'ioredis';
+import { CoalescingIndexWriter } from './coalescing-index-writer';
 import { SearchIndex } from './search-index';
 import { SearchOpHandler } from './search-op.handler';
 import { SearchQueries } from './search-queries';
@@ -20,6 +21,8 @@ import { SearchQueries } from './search-queries';
 export class SearchService {
   readonly instanceId = instanceId('search');
   readonly index: SearchIndex;
+  /** What the event handlers write through: one transaction per batch of events. */
+  readonly writer: CoalescingIndexWriter;
   readonly queries: SearchQueries;
   private readonly control: Redis;
   private readonly requests: GroupReader;
@@ -30,6 +33,7 @@ export class SearchService {
     private readonly logger: Logger,
   ) {
     this.index = new SearchIndex(db);
+    this.writer = new CoalescingIndexWriter(this.index);
     this.queries = new SearchQueries(db);
     this.control = createRedis(config.redis.url, `${this.instanceId}:control`, {}, logger);
     const table = new Map([['search', { handler: new SearchOpHandler(this.queries), writes: false }]]);
@@ -54,6 +58,9 @@ export class SearchService {
       group: Groups.search,
       consumer: this.instanceId,
       claimIdleMs: this.config.search.claimIdleMs,
+      // The index applies events in any order (versions and tombstones decide): batches go
+      // to the handlers at once and are written in one transaction (CoalescingIndexWriter).
+      ordered: false,
       logger: this.logger,
     });
   }

@@ -239,6 +239,37 @@ describe('EventPump', () => {
     expect(handled.slice(2).map((h) => h.origin.redelivered)).toEqual([true, true, true]);
   });
 
+  it('unordered: hands a whole batch to the handlers at once, acknowledging after all resolved', async () => {
+    const gates = new Map(['u1', 'u2', 'u3'].map((u) => [u, deferred<void>()]));
+    behaviour = async (e) => {
+      await gates.get((e.data as { userId: string }).userId)!.promise;
+      return true;
+    };
+    const ids = ['u1', 'u2', 'u3'].map((u) => source.append(A, joined(u)));
+    startPump({ ordered: false });
+    // All three are in their handlers before the first one finished.
+    await source.until(() => handled.length === 3);
+    expect(source.acked).toEqual([]);
+    gates.get('u3')!.resolve();
+    gates.get('u1')!.resolve();
+    gates.get('u2')!.resolve();
+    await source.until(() => source.acked.length === 3);
+    expect(source.acked).toEqual(ids);
+  });
+
+  it('unordered: a transient failure leaves that entry pending for a retry and acknowledges the others', async () => {
+    let failures = 1;
+    behaviour = async (e) => {
+      if ((e.data as { userId: string }).userId === 'u2' && failures-- > 0) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+      return true;
+    };
+    const ids = ['u1', 'u2', 'u3'].map((u) => source.append(A, joined(u)));
+    startPump({ ordered: false });
+    await source.until(() => source.acked.length === 3);
+    expect(source.acked).toEqual([ids[0], ids[2], ids[1]]);
+    expect(users().filter((u) => u === 'u2')).toHaveLength(2);
+  });
+
   it('redoes a batch whose acknowledgement failed (Redis away), from its own pending entries', async () => {
     source.failNextSettle = Object.assign(new Error('Connection is closed.'), { code: 'ECONNRESET' });
     const id = source.append(A, joined('u1'));

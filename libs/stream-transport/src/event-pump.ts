@@ -28,6 +28,8 @@ export interface EventPumpOptions {
   maxInFlight: number;
   /** First pause before a stream whose handler failed transiently is retried; doubles up to 30 s. */
   retryMs: number;
+  /** False: a batch's entries go to their handlers at once (handlers apply in any order). Default true. */
+  ordered?: boolean;
 }
 
 interface StreamState {
@@ -40,6 +42,16 @@ interface StreamState {
 
 const MAX_RETRY_MS = 30_000;
 
+/** What became of one entry. */
+interface EntryOutcome {
+  /** Leave it pending: retried later (transient failure). */
+  retry?: boolean;
+  /** Acknowledge it with this dead letter. */
+  dead?: DeadLetter;
+  /** Its append time, for the seconds-behind gauge. */
+  t?: number;
+}
+
 interface PendingRead {
   streams: string[];
   done: Promise<void>;
@@ -51,7 +63,9 @@ interface PendingRead {
 /**
  * Moves events from the streams to their handlers, for one consumer of one group.
  * - One batch per stream at a time, entries of a batch one after the other: a stream's
- *   entries reach this consumer's handlers in stream order. At most `maxInFlight` streams
+ *   entries reach this consumer's handlers in stream order — unless `ordered` is false
+ *   (handlers that apply events idempotently in any order, like the search index): then a
+ *   batch's entries go to their handlers all at once, so the handlers can coalesce them. At most `maxInFlight` streams
  *   are in hand at once; no stream is read meanwhile (back-pressure). One blocking
  *   XREADGROUP covers every free stream; when a stream frees up it is interrupted
  *   (CLIENT UNBLOCK) so the next read covers that stream too.
@@ -203,37 +217,24 @@ export class EventPump {
     const acked: string[] = [];
     const dead: DeadLetter[] = [];
     let retry = false;
-    for (const entry of entries) {
-      if (this.stopped) break; // the rest stays pending
-      if (entry.fields === null) {
-        acked.push(entry.id); // trimmed away while pending: nothing left to handle
-        continue;
-      }
-      const decoded = decodeChatEventEntry(entry.fields);
-      if (!decoded.ok) {
-        this.logger.error({ stream, id: entry.id, error: decoded.error }, 'bad event entry; dead-lettering it');
-        dead.push({ stream, id: entry.id, fields: entry.fields, error: `bad entry: ${decoded.error}` });
-        acked.push(entry.id);
-        this.metrics.events.inc({ group: this.options.group, type: 'unknown', outcome: 'bad_entry' });
-        continue;
-      }
-      const { type } = decoded.event;
-      try {
-        const handled = await this.dispatch(decoded.event, { stream, id: entry.id, redelivered });
-        this.metrics.events.inc({ group: this.options.group, type, outcome: handled ? 'handled' : 'ignored' });
-      } catch (err) {
-        if (isTransientError(err)) {
-          this.logger.warn({ err, stream, id: entry.id, type }, 'event handler failed transiently; retrying the stream from this entry');
-          this.metrics.events.inc({ group: this.options.group, type, outcome: 'retry' });
-          retry = true;
-          break;
-        }
-        this.logger.error({ err, stream, id: entry.id, type }, 'event handler failed; dead-lettering the event');
-        dead.push({ stream, id: entry.id, fields: entry.fields, error: errorText(err) });
-        this.metrics.events.inc({ group: this.options.group, type, outcome: 'dead_lettered' });
-      }
+    const take = (entry: SourceEntry, outcome: EntryOutcome) => {
+      if (outcome.retry) return void (retry = true);
+      if (outcome.dead) dead.push(outcome.dead);
       acked.push(entry.id);
-      state.lastT = decoded.event.t;
+      if (outcome.t !== undefined) state.lastT = outcome.t;
+    };
+    if (this.options.ordered === false) {
+      // Order does not matter to the handlers: the whole batch at once (they may coalesce).
+      const live = this.stopped ? [] : entries;
+      const outcomes = await Promise.all(live.map((entry) => this.handleEntry(stream, entry, redelivered)));
+      live.forEach((entry, i) => take(entry, outcomes[i]));
+    } else {
+      for (const entry of entries) {
+        if (this.stopped) break; // the rest stays pending
+        const outcome = await this.handleEntry(stream, entry, redelivered);
+        take(entry, outcome);
+        if (outcome.retry) break; // in order: nothing after it either
+      }
     }
     await this.source.settle(stream, acked, dead);
     for (const _ of dead) streamMetrics().deadLetters.inc({ stream });
@@ -241,6 +242,32 @@ export class EventPump {
     await this.reportLag(stream, state);
     if (retry) await this.pause(this.backoff(state));
     else state.retryMs = this.options.retryMs;
+  }
+
+  /** One entry: handled (ack), ignored (ack), bad or failed on its own (dead letter + ack), or transient (retry). */
+  private async handleEntry(stream: string, entry: SourceEntry, redelivered: boolean): Promise<EntryOutcome> {
+    if (entry.fields === null) return {}; // trimmed away while pending: nothing left to handle
+    const decoded = decodeChatEventEntry(entry.fields);
+    if (!decoded.ok) {
+      this.logger.error({ stream, id: entry.id, error: decoded.error }, 'bad event entry; dead-lettering it');
+      this.metrics.events.inc({ group: this.options.group, type: 'unknown', outcome: 'bad_entry' });
+      return { dead: { stream, id: entry.id, fields: entry.fields, error: `bad entry: ${decoded.error}` } };
+    }
+    const { type } = decoded.event;
+    try {
+      const handled = await this.dispatch(decoded.event, { stream, id: entry.id, redelivered });
+      this.metrics.events.inc({ group: this.options.group, type, outcome: handled ? 'handled' : 'ignored' });
+      return { t: decoded.event.t };
+    } catch (err) {
+      if (isTransientError(err)) {
+        this.logger.warn({ err, stream, id: entry.id, type }, 'event handler failed transiently; retrying the stream from this entry');
+        this.metrics.events.inc({ group: this.options.group, type, outcome: 'retry' });
+        return { retry: true };
+      }
+      this.logger.error({ err, stream, id: entry.id, type }, 'event handler failed; dead-lettering the event');
+      this.metrics.events.inc({ group: this.options.group, type, outcome: 'dead_lettered' });
+      return { dead: { stream, id: entry.id, fields: entry.fields, error: errorText(err) }, t: decoded.event.t };
+    }
   }
 
   private backoff(state: StreamState): number {

@@ -25,6 +25,12 @@ export interface RedisStreamsServerOptions {
   maxInFlight?: number;
   /** First pause before retrying after a transient handler failure (default 200 ms, doubling to 30 s). */
   retryMs?: number;
+  /**
+   * False: the entries of a batch go to their handlers all at once instead of in stream order,
+   * for handlers that apply events idempotently in any order and coalesce concurrent calls
+   * (the search index). Default true.
+   */
+  ordered?: boolean;
   logger?: Logger;
   /** For tests: an EventSource instead of Redis at `redisUrl`. */
   source?: EventSource;
@@ -61,6 +67,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         claimIdleMs: options.claimIdleMs ?? 30_000,
         maxInFlight: Math.max(1, options.maxInFlight ?? options.streams.length),
         retryMs: options.retryMs ?? 200,
+        ordered: options.ordered ?? true,
       },
       streamTransportMetrics(),
       this.log,
