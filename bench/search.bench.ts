@@ -4,9 +4,9 @@
  *     generated in SQL, then `reindexSearch` builds search_messages from them (timed apart);
  *  2. queries: as a user who is a member of BENCH_SEARCH_READER_ROOMS (20) rooms, latency of
  *     each query kind (common / rare word, phrase, or, one-letter typo, room filter), run one
- *     after another on one connection, BENCH_SEARCH_QUERIES (150) of each;
+ *     after another on one connection, BENCH_SEARCH_QUERIES (50) of each;
  *  3. apply: SearchIndex.apply throughput with batches of BENCH_SEARCH_BATCH (500)
- *     message.created events for BENCH_SEARCH_APPLY_SECONDS (8).
+ *     message.created events for BENCH_SEARCH_APPLY_SECONDS (6).
  * Writes bench/results/search-<date>.json and prints a table. Bounded by
  * BENCH_TIMEOUT_SECONDS (180): past it the run stops and the database is dropped.
  *
@@ -32,9 +32,9 @@ function loadConfig() {
     rooms: num('BENCH_SEARCH_ROOMS', 1_000),
     readerRooms: num('BENCH_SEARCH_READER_ROOMS', 20),
     vocabulary: num('BENCH_SEARCH_VOCABULARY', 2_000),
-    queriesPerKind: num('BENCH_SEARCH_QUERIES', 150),
+    queriesPerKind: num('BENCH_SEARCH_QUERIES', 50),
     applyBatch: num('BENCH_SEARCH_BATCH', 500),
-    applySeconds: num('BENCH_SEARCH_APPLY_SECONDS', 8),
+    applySeconds: num('BENCH_SEARCH_APPLY_SECONDS', 6),
     databaseAdminUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     out: process.env.BENCH_OUT,
     timeoutSeconds: num('BENCH_TIMEOUT_SECONDS', 180),
