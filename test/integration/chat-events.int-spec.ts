@@ -6,40 +6,13 @@ import { createLogger } from '@chat/observability';
 import { decodeDelivery, envelopeFields, newRoomId, newUserId, User } from '@chat/protocol';
 import { Channels, createRedis, Keys } from '@chat/redis';
 import { decodeChatEventEntry } from '@chat/stream-transport';
-import { Database, migrate, PgDatabase, Queryable, RoomRepository, UserRepository } from '@chat/store';
-import { deferred, Deferred } from '../support/deferred';
+import { Database, migrate, PgDatabase, RoomRepository, UserRepository } from '@chat/store';
+import { deferred } from '../support/deferred';
+import { PausingDatabase } from '../support/pausing-database';
 import { createTestDatabase, TestDatabase } from '../support/postgres';
 import { waitFor } from '../support/wait-for';
 
 const logger = createLogger('chat-events-test', 'silent');
-
-/** A database whose next message INSERT waits until the test lets it go (an owner paused mid-batch). */
-class PausingDatabase implements Database {
-  readonly engine = 'postgres' as const;
-  pauseNextInsert?: Deferred<void>;
-  paused = deferred<void>();
-
-  constructor(private readonly inner: Database) {}
-
-  async query<T>(sql: string, params?: unknown[]): Promise<T[]> {
-    if (this.pauseNextInsert && sql.includes('INSERT INTO messages')) {
-      const resume = this.pauseNextInsert;
-      this.pauseNextInsert = undefined;
-      this.paused.resolve();
-      await resume.promise;
-    }
-    return this.inner.query<T>(sql, params);
-  }
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.inner.transaction(fn);
-  }
-  exec(sql: string): Promise<void> {
-    return this.inner.exec(sql);
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-}
 
 /**
  * The messages service appends every durable change to its shard's `chat:events:{shard}`, in
