@@ -73,6 +73,9 @@ export class SearchQueries {
     const terms = fuzzyTerms(text);
 
     return this.db.transaction(async (tx) => {
+      // The filters are optional parameters (`$3 IS NULL OR room_id = $3`): a plan made for
+      // unknown values cannot use them, so every search is planned for its own values.
+      await tx.query(`SELECT set_config('plan_cache_mode', 'force_custom_plan', true)`);
       const hits = await this.fullText(tx, userId, query, filters, limit);
       if (hits.length < limit && terms.words.length > 0) {
         hits.push(...(await this.approximate(tx, userId, query, terms, filters, limit - hits.length)));
