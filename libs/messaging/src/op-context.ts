@@ -1,6 +1,6 @@
 import { Envelope, ErrorCode, User } from '@chat/protocol';
 import { WriteFence } from '@chat/store';
-import { ChatEffects } from '@chat/streams';
+import { ChatEffects, deadLetterError } from '@chat/streams';
 
 /** One op being processed: who sent it, how to answer, where its effects go. */
 export interface OpContext {
@@ -25,6 +25,5 @@ export interface OpHandler<D> {
 /** An entry that failed on its own: INTERNAL to its sender, and the entry to the dead-letter stream. */
 export function failAlone(ctx: OpContext, err: unknown, message = 'internal error'): void {
   ctx.out.replyError(ctx.env, ctx.ref, { code: ErrorCode.INTERNAL, message });
-  const e = err as { code?: unknown; message?: unknown };
-  ctx.out.deadLetter({ ...ctx.entry, error: `${e?.code ? `${String(e.code)} ` : ''}${String(e?.message ?? err)}` });
+  ctx.out.deadLetter({ ...ctx.entry, error: deadLetterError(err) });
 }

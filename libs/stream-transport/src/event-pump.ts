@@ -1,5 +1,5 @@
 import { Logger } from '@chat/observability';
-import { DeadLetter, isTransientError, streamMetrics } from '@chat/streams';
+import { DeadLetter, deadLetterError, isTransientError, streamMetrics } from '@chat/streams';
 import { ChatEventEntry, decodeChatEventEntry } from './chat-event-entry';
 import { EventSource, SourceEntry } from './event-source';
 import { StreamTransportMetrics } from './stream-transport.metrics';
@@ -266,7 +266,7 @@ export class EventPump {
       }
       this.logger.error({ err, stream, id: entry.id, type }, 'event handler failed; dead-lettering the event');
       this.metrics.events.inc({ group: this.options.group, type, outcome: 'dead_lettered' });
-      return { dead: { stream, id: entry.id, fields: entry.fields, error: errorText(err) }, t: decoded.event.t };
+      return { dead: { stream, id: entry.id, fields: entry.fields, error: deadLetterError(err) }, t: decoded.event.t };
     }
   }
 
@@ -291,15 +291,5 @@ export class EventPump {
   private pause(ms: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     return Promise.race([new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))), this.stopSignal]).finally(() => clearTimeout(timer));
-  }
-}
-
-function errorText(err: unknown): string {
-  const e = err as { code?: unknown; message?: unknown };
-  if (e && typeof e === 'object' && e.message !== undefined) return `${e.code ? `${String(e.code)} ` : ''}${String(e.message)}`;
-  try {
-    return JSON.stringify(err);
-  } catch {
-    return String(err);
   }
 }

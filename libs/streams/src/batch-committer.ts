@@ -39,3 +39,14 @@ export interface Commit {
 export interface BatchCommitter {
   commit(commit: Commit): Promise<void>;
 }
+
+/** How a failure is written into a dead letter: `<code> <message>` (the SQLSTATE or errno first). */
+export function deadLetterError(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown };
+  if (e && typeof e === 'object' && e.message !== undefined) return `${e.code ? `${String(e.code)} ` : ''}${String(e.message)}`;
+  try {
+    return JSON.stringify(err);
+  } catch {
+    return String(err);
+  }
+}

@@ -1,6 +1,6 @@
 import { Logger } from '@chat/observability';
 import { StreamConsumer, StreamEntry } from '@chat/redis';
-import { BatchCommitter } from './batch-committer';
+import { BatchCommitter, deadLetterError } from './batch-committer';
 import { Effects } from './effects';
 import { isFencedError, ShardFence } from './fence';
 import { streamMetrics } from './stream.metrics';
@@ -187,7 +187,7 @@ export class ShardWorker {
         await this.committer.commit({
           effects: effects.list,
           ack: this.ackOf([entry]),
-          deadLetters: [{ stream, id: entry.id, fields: entry.fields, error: describe(error) }],
+          deadLetters: [{ stream, id: entry.id, fields: entry.fields, error: deadLetterError(error) }],
           fence: this.fence,
         });
         streamMetrics().deadLetters.inc({ stream });
@@ -207,11 +207,6 @@ export class ShardWorker {
     const t = entries[0].fields.indexOf('t');
     if (t >= 0) this.metrics.gatewayToAckSeconds.observe((Date.now() - Number(entries[0].fields[t + 1])) / 1000);
   }
-}
-
-function describe(error: unknown): string {
-  const e = error as { code?: unknown; message?: unknown };
-  return `${e?.code ? `${String(e.code)} ` : ''}${String(e?.message ?? error)}`;
 }
 
 function backoff(attempt: number): number {

@@ -1,11 +1,8 @@
-import { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from '@chat/protocol';
+import { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT, MAX_SEQ } from '@chat/protocol';
 import { z } from 'zod';
+import { blankIsAbsent } from '../http/query-params';
 
-// `?beforeSeq=` with nothing after it means "not given", as a form would send it.
-const blankIsAbsent = (value: unknown) => (value === '' ? undefined : value);
 const wholeNumber = z.string().regex(/^\d{1,10}$/, 'must be a whole number').transform(Number);
-/** Seqs are PostgreSQL `integer` (int4): anything larger cannot exist and must not reach a query. */
-export const MAX_SEQ = 2_147_483_647;
 
 /**
  * `GET /api/rooms/:id/messages?beforeSeq=&limit=`: the same bounds as the `message.history`

@@ -1,7 +1,7 @@
 import { idString, MAX_SEARCH_QUERY_LENGTH } from '@chat/protocol';
 import { z } from 'zod';
+import { blankIsAbsent } from '../http/query-params';
 
-const blankIsAbsent = (value: unknown) => (value === '' ? undefined : value);
 
 /**
  * `GET /api/search?q=&roomId=&authorId=&before=&after=&limit=`: the bounds of the `search`
