@@ -1,18 +1,10 @@
-import Redis from 'ioredis';
-import { parseConfig } from '@chat/config';
-import { RedisServerHandle, startRedisServer } from '@chat/devstack';
 import { MessagesService } from '@chat/messaging';
-import { createLogger } from '@chat/observability';
-import { decodeDelivery, envelopeFields, newRoomId, newUserId, User } from '@chat/protocol';
-import { Channels, createRedis, Keys } from '@chat/redis';
+import { decodeDelivery, newRoomId, newUserId, User } from '@chat/protocol';
+import { Keys } from '@chat/redis';
 import { decodeChatEventEntry } from '@chat/stream-transport';
-import { Database, migrate, PgDatabase, RoomRepository, UserRepository } from '@chat/store';
 import { deferred } from '../support/deferred';
-import { PausingDatabase } from '../support/pausing-database';
-import { createTestDatabase, TestDatabase } from '../support/postgres';
+import { OneShardHarness } from '../support/one-shard-harness';
 import { waitFor } from '../support/wait-for';
-
-const logger = createLogger('chat-events-test', 'silent');
 
 /**
  * The messages service appends every durable change to its shard's `chat:events:{shard}`, in
@@ -20,59 +12,33 @@ const logger = createLogger('chat-events-test', 'silent');
  * republishes what its first run committed but could not publish.
  */
 describe('chat events emitted by the messages service', () => {
-  let server: RedisServerHandle;
-  let pg: TestDatabase;
-  let admin: Redis;
-  let sub: Redis;
-  let dbA: PausingDatabase;
-  let dbB: Database;
+  let h: OneShardHarness;
   let a: MessagesService;
-  let b: MessagesService | undefined;
   const replies = new Map<string, { ok?: boolean; data?: { message?: { id: string } } }>();
   const alice: User = { id: newUserId(), username: 'alice' };
   const bob: User = { id: newUserId(), username: 'bob' };
   const roomId = newRoomId();
   const stream = Keys.eventStream(0);
-
-  const config = (leaseTtlMs: number) =>
-    parseConfig({ REDIS_URL: server.url, SHARDS: '1', LEASE_TTL_MS: String(leaseTtlMs), EVENTS_MAXLEN: '1000', LOG_LEVEL: 'silent', NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(40) });
+  const config = (leaseTtlMs: number) => h.config(leaseTtlMs, { EVENTS_MAXLEN: '1000' });
 
   beforeAll(async () => {
-    server = await startRedisServer();
-    pg = await createTestDatabase('chat_events');
-    const base = new PgDatabase(pg.url);
-    await migrate(base);
-    for (const u of [alice, bob]) await new UserRepository(base).create({ ...u, passwordHash: null });
-    await new RoomRepository(base).create({ id: roomId, name: 'events', topic: '', kind: 'public', createdBy: alice.id });
-    await base.close();
-    dbA = new PausingDatabase(new PgDatabase(pg.url));
-    dbB = new PgDatabase(pg.url);
-    admin = createRedis(server.url, 'events-admin');
-    sub = createRedis(server.url, 'events-sub');
-    sub.on('message', (_c: string, payload: string) => {
+    h = await OneShardHarness.start('chat_events', [alice, bob], { id: roomId, createdBy: alice.id });
+    h.sub.on('message', (_c: string, payload: string) => {
       const frame = JSON.parse(decodeDelivery(payload).frame);
       if (frame.ref) replies.set(frame.ref, frame);
     });
-    await sub.subscribe(Channels.gateway('gw-test'));
+    await h.listenForReplies();
   });
 
-  afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-    await Promise.all([dbA?.close(), dbB?.close()]);
-    admin?.disconnect();
-    sub?.disconnect();
-    await server?.stop();
-    await pg?.drop();
-  });
+  afterAll(() => h?.stop());
 
-  const op = (user: User, ref: string, type: string, data: unknown) =>
-    admin.xadd(Keys.inStream(0), '*', ...envelopeFields({ f: JSON.stringify({ type, ref, data }), u: user.id, n: user.username, g: 'gw-test', c: `c-${user.username}`, t: Date.now() }));
+  const op = (user: User, ref: string, type: string, data: unknown) => h.op(user, ref, type, data);
 
   const answered = (ref: string) => waitFor(() => replies.get(ref), { what: `the reply to ${ref}` });
 
   /** Every event on the shard's stream, decoded and validated against ChatEventData. */
   async function events(): Promise<{ type: string; data: unknown }[]> {
-    const raw = (await admin.xrange(stream, '-', '+')) as [string, string[]][];
+    const raw = (await h.admin.xrange(stream, '-', '+')) as [string, string[]][];
     return raw.map(([id, fields]) => {
       const decoded = decodeChatEventEntry(fields);
       if (!decoded.ok) throw new Error(`entry ${id} is not a valid chat event: ${decoded.error}`);
@@ -81,8 +47,7 @@ describe('chat events emitted by the messages service', () => {
   }
 
   it('join, send, edit, delete and leave append their events to the shard’s stream, in order, once', async () => {
-    a = new MessagesService(config(60_000), dbA, logger);
-    await a.start();
+    a = await h.startService(h.dbA, config(60_000));
     await op(bob, 'j1', 'room.join', { roomId });
     await answered('j1');
     await op(alice, 's1', 'message.send', { roomId, text: 'hello', clientMsgId: 'm1' });
@@ -111,21 +76,20 @@ describe('chat events emitted by the messages service', () => {
 
   it('a send committed by an owner fenced out before its Redis commit gets its event once, from the redelivery', async () => {
     const before = (await events()).length;
-    dbA.pauseNextInsert = deferred<void>();
-    const wake = dbA.pauseNextInsert;
+    h.dbA.pauseNextInsert = deferred<void>();
+    const wake = h.dbA.pauseNextInsert;
     await op(alice, 's2', 'message.send', { roomId, text: 'committed, then fenced', clientMsgId: 'm2' });
-    await dbA.paused.promise;
+    await h.dbA.paused.promise;
     // Its lease goes while it is paused; nobody has taken the shard yet, so PostgreSQL still
     // accepts its epoch: the message commits, and then the Redis commit is refused.
-    await admin.del(Keys.shardLease(0));
+    await h.admin.del(Keys.shardLease(0));
     wake.resolve();
     await waitFor(() => a.ownedShards.length === 0, { what: 'the owner to be fenced out at its Redis commit' });
-    const rows = await dbB.query<{ seq: number }>('SELECT seq FROM messages WHERE room_id = $1 AND client_msg_id = $2', [roomId, 'm2']);
+    const rows = await h.dbB.query<{ seq: number }>('SELECT seq FROM messages WHERE room_id = $1 AND client_msg_id = $2', [roomId, 'm2']);
     expect(rows).toHaveLength(1);
     expect(await events()).toHaveLength(before); // nothing was appended without the commit
 
-    b = new MessagesService(config(1000), dbB, logger);
-    await b.start();
+    await h.startService(h.dbB, config(1000));
     await answered('s2');
     await op(alice, 's3', 'message.send', { roomId, text: 'after the handover', clientMsgId: 'm3' });
     await answered('s3');
