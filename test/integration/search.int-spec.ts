@@ -1,34 +1,14 @@
-import { Message, RoomKind, User, newRoomId, newUserId } from '@chat/protocol';
+import { Message, RoomKind, User, newRoomId } from '@chat/protocol';
 import { ChatEvent, SearchIndex, SearchQueries, SearchRequest } from '@chat/search';
-import { Database, MessageRepository, RoomRepository, UserRepository, openDatabase } from '@chat/store';
-import { createTestDatabase } from '../support/postgres';
+import { Database, MessageRepository, RoomRepository, UserRepository } from '@chat/store';
+import { ENGINE_NAMES, newTestUser, TestDatabases } from '../support/engines';
 
 /**
  * libs/search on both engines (embedded PGlite and a real PostgreSQL server, a fresh database
  * per run): the index fed by chat events, the queries against the system of record.
  */
-const cleanups: (() => Promise<void>)[] = [];
-
-const ENGINES: { name: string; open(): Promise<Database> }[] = [
-  {
-    name: 'pglite',
-    async open() {
-      const db = await openDatabase({ dataDir: 'memory' });
-      cleanups.push(() => db.close());
-      return db;
-    },
-  },
-  {
-    name: 'postgres',
-    async open() {
-      const target = await createTestDatabase('search');
-      cleanups.push(() => target.drop());
-      const db = await openDatabase({ url: target.url, poolSize: 4 });
-      cleanups.push(() => db.close());
-      return db;
-    },
-  },
-];
+const databases = new TestDatabases();
+const ENGINES = ENGINE_NAMES.map((name) => ({ name, open: () => databases.open(name, 'search') }));
 
 describe.each(ENGINES)('search on $name', (engine) => {
   let db: Database;
@@ -47,16 +27,11 @@ describe.each(ENGINES)('search on $name', (engine) => {
     queries = new SearchQueries(db);
   });
 
-  afterAll(async () => {
-    while (cleanups.length > 0) await cleanups.pop()!();
-  });
+  afterAll(() => databases.closeAll());
 
   // Every test makes its own users and rooms; search only sees a user's rooms, so tests share the database safely.
   let counter = 0;
-  async function newUser(name = 'user'): Promise<User> {
-    counter++;
-    return users.create({ id: newUserId(), username: `${name}${counter}_${Math.random().toString(36).slice(2, 8)}`, passwordHash: null });
-  }
+  const newUser = (name?: string): Promise<User> => newTestUser(users, name);
   async function newRoom(owner: User, kind: RoomKind = 'public', ...members: User[]) {
     const room = await rooms.create({ id: newRoomId(), name: 'room', topic: '', kind, createdBy: owner.id });
     for (const m of members) await rooms.addMember(room.id, m.id);

@@ -3,61 +3,25 @@ import {
   Database,
   MessageDraft,
   MessageRepository,
-  PgDatabase,
-  PgliteDatabase,
   RoomRepository,
   ShardFenceRepository,
   UserRepository,
   fencedTransaction,
   migrate,
-  openDatabase,
 } from '@chat/store';
 import { FENCED_SQLSTATE } from '@chat/streams';
-import { createTestDatabase } from '../support/postgres';
+import { ENGINE_NAMES, newTestUser, TestDatabases } from '../support/engines';
 
 /**
  * libs/store against both engines it supports: the same suite runs on embedded PGlite (in
  * memory) and on a real PostgreSQL server (a fresh database per run).
  */
-interface Engine {
-  name: 'pglite' | 'postgres';
-  /** The database as the apps open it: `openDatabase`, migrations applied. */
-  open(): Promise<Database>;
-  /** An empty database with no schema, opened without migrating. */
-  fresh(): Promise<Database>;
-}
-
-/** Everything opened by a suite, closed (and dropped) in afterAll, newest first. */
-const cleanups: (() => Promise<void>)[] = [];
-
-async function postgresDatabase(prefix: string, migrated: boolean): Promise<Database> {
-  const target = await createTestDatabase(prefix);
-  cleanups.push(() => target.drop());
-  const db = migrated ? await openDatabase({ url: target.url, poolSize: 12 }) : new PgDatabase(target.url, { max: 4 });
-  cleanups.push(() => db.close());
-  return db;
-}
-
-const ENGINES: Engine[] = [
-  {
-    name: 'pglite',
-    async open() {
-      const db = await openDatabase({ dataDir: 'memory' });
-      cleanups.push(() => db.close());
-      return db;
-    },
-    async fresh() {
-      const db = await PgliteDatabase.open();
-      cleanups.push(() => db.close());
-      return db;
-    },
-  },
-  {
-    name: 'postgres',
-    open: () => postgresDatabase('store', true),
-    fresh: () => postgresDatabase('store_fresh', false),
-  },
-];
+const databases = new TestDatabases();
+const ENGINES = ENGINE_NAMES.map((name) => ({
+  name,
+  open: () => databases.open(name, 'store', 12),
+  fresh: () => databases.fresh(name, 'store_fresh'),
+}));
 
 describe.each(ENGINES)('store on $name', (engine) => {
   let db: Database;
@@ -72,16 +36,10 @@ describe.each(ENGINES)('store on $name', (engine) => {
     messages = new MessageRepository(db);
   });
 
-  afterAll(async () => {
-    while (cleanups.length > 0) await cleanups.pop()!();
-  });
+  afterAll(() => databases.closeAll());
 
   // Every test makes its own users and rooms, so tests share the database without sharing state.
-  let counter = 0;
-  async function newUser(name = 'user'): Promise<User> {
-    counter++;
-    return users.create({ id: newUserId(), username: `${name}${counter}_${Math.random().toString(36).slice(2, 8)}`, passwordHash: null });
-  }
+  const newUser = (name?: string): Promise<User> => newTestUser(users, name);
   async function newRoom(owner: User, kind: RoomKind = 'public', name = 'room') {
     return rooms.create({ id: newRoomId(), name, topic: `${name} topic`, kind, createdBy: owner.id });
   }
