@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, DynamicModule, INestApplication, Inject, Injectable, Module, OnApplicationBootstrap, Provider, Type } from '@nestjs/common';
 import { Logger } from './logger';
 import { ObservabilityModule } from './observability.module';
 import { PinoNestLogger } from './pino-nest.logger';
@@ -31,13 +31,22 @@ class ServiceLifecycle implements OnApplicationBootstrap, BeforeApplicationShutd
 /** The whole Nest side of a service app: `/healthz`, `/readyz`, `/metrics` and the service's lifecycle. */
 @Module({})
 export class ServiceAppModule {
-  static forRoot(service: ServiceAppService): DynamicModule {
+  static forRoot(service: ServiceAppService, extra: ServiceAppExtras = {}): DynamicModule {
     return {
       module: ServiceAppModule,
       imports: [ObservabilityModule.forRoot(service.readiness(new Readiness()))],
-      providers: [{ provide: SERVICE, useValue: service }, ServiceLifecycle],
+      controllers: extra.controllers ?? [],
+      providers: [{ provide: SERVICE, useValue: service }, ServiceLifecycle, ...(extra.providers ?? [])],
     };
   }
+}
+
+/** What a service adds to its Nest app (the search service: its event handlers). */
+export interface ServiceAppExtras {
+  controllers?: Type<unknown>[];
+  providers?: Provider[];
+  /** Runs once the app is built, before it listens (connect a microservice transport here). */
+  beforeListen?: (app: INestApplication) => Promise<void>;
 }
 
 export interface ServiceAppOptions {
@@ -50,10 +59,12 @@ export interface ServiceAppOptions {
 export async function startServiceApp(
   service: ServiceAppService,
   { port, host, logger }: ServiceAppOptions,
+  extra: ServiceAppExtras = {},
 ): Promise<{ port: number; close(): Promise<void> }> {
   // Loaded here rather than at the top: the gateway uses this library too and runs no Nest app.
   const { NestFactory } = await import('@nestjs/core');
-  const app = await NestFactory.create(ServiceAppModule.forRoot(service), { logger: new PinoNestLogger(logger) });
+  const app = await NestFactory.create(ServiceAppModule.forRoot(service, extra), { logger: new PinoNestLogger(logger) });
+  await extra.beforeListen?.(app);
   await app.listen(port, host);
   const address = app.getHttpServer().address();
   return {
