@@ -25,7 +25,7 @@ export interface ChatStack extends Stack {
  */
 export async function startChatStack(
   name: string,
-  options: { gateways?: number; messages?: number; presence?: number; search?: number; env?: Record<string, string> } = {},
+  options: { gateways?: number; messages?: number; presence?: number; search?: number; push?: number; env?: Record<string, string> } = {},
 ): Promise<ChatStack> {
   const redis = await startRedisServer();
   const database = await createTestDatabase(`e2e_${name}`);
@@ -37,6 +37,7 @@ export async function startChatStack(
       messages: options.messages ?? 2,
       presence: options.presence ?? 1,
       search: options.search ?? 0,
+      push: options.push ?? 0,
       // Tests push bursts far beyond a person's pace; the rate-limit tests set their own limits.
       env: { ...GENEROUS_RATE_LIMITS, ...options.env },
     });

@@ -5,12 +5,13 @@ import { startApi } from '../../api/src/api.app';
 import { startGateway } from '../../gateway/src/gateway.app';
 import { startMessages } from '../../messages/src/messages.app';
 import { startPresence } from '../../presence/src/presence.app';
+import { startPush } from '../../push/src/push.app';
 import { startSearch } from '../../search/src/search.app';
 import { ensureLocalRedis } from './local-redis';
 
 /**
  * `npm start`: every app in one process — api (with the web client), messages, presence,
- * search, gateway —
+ * search, push (BullMQ on the same Redis), gateway —
  * on embedded PGlite under DATA_DIR unless DATABASE_URL is set, and a private Redis when
  * none answers. The same code as the containers, only wired into one process.
  */
@@ -22,6 +23,7 @@ runMain('chat', async (config, logger) => {
   const messages = await startMessages(cfg, { db, logger: logger.child({ app: 'messages' }) });
   const presence = await startPresence(cfg, { logger: logger.child({ app: 'presence' }) });
   const search = await startSearch(cfg, { db, logger: logger.child({ app: 'search' }) });
+  const push = await startPush(cfg, { db, logger: logger.child({ app: 'push' }) });
   const gateway = await startGateway(cfg, logger.child({ app: 'gateway' }));
 
   const host = cfg.host === '0.0.0.0' ? 'localhost' : cfg.host;
@@ -35,6 +37,7 @@ runMain('chat', async (config, logger) => {
   return {
     close: async () => {
       await gateway.close();
+      await push.close();
       await search.close();
       await presence.close();
       await messages.close();

@@ -24,6 +24,9 @@ import { RoomReads } from './rooms/room-reads.service';
 import { RoomsController } from './rooms/rooms.controller';
 import { SearchController } from './search/search.controller';
 import { SearchQueries } from '@chat/search';
+import { EndpointPolicy, PushSubscriptions, vapidKeysOf } from '@chat/push';
+import { PushController, VAPID_PUBLIC_KEY } from './push/push.controller';
+import { NotifyLevels } from './rooms/notify-levels.service';
 
 export interface ApiDeps {
   config: Config;
@@ -52,7 +55,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [ObservabilityModule.forRoot(readiness)],
-      controllers: [AuthController, RoomsController, SearchController, ClientConfigController],
+      controllers: [AuthController, RoomsController, SearchController, PushController, ClientConfigController],
       providers: [
         { provide: API_CONFIG, useValue: config },
         { provide: API_LOGGER, useValue: logger },
@@ -63,6 +66,11 @@ export class ApiModule {
         },
         { provide: AuthThrottle, useValue: new AuthThrottle(new WindowCounter(redis), config.auth.throttle) },
         { provide: RoomReads, useValue: new RoomReads(rooms, messages) },
+        { provide: NotifyLevels, useValue: new NotifyLevels(rooms) },
+        // Only the public half: the api signs nothing.
+        { provide: VAPID_PUBLIC_KEY, useValue: { publicKey: vapidKeysOf(config.push).publicKey } },
+        { provide: PushSubscriptions, useValue: new PushSubscriptions(db, config.push.maxSubscriptionsPerUser) },
+        { provide: EndpointPolicy, useValue: new EndpointPolicy(config.push.allowPrivateEndpoints) },
         { provide: SearchQueries, useValue: new SearchQueries(db) },
         BearerGuard,
         { provide: APP_PIPE, useFactory: schemaValidationPipe },

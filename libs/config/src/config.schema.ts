@@ -42,6 +42,31 @@ export const EnvSchema = z
     SEARCH_PORT: port.default(3003),
     /** Events a dead search instance left pending this long are taken over by another. */
     SEARCH_CLAIM_IDLE_MS: positive.min(100).default(30_000),
+    PUSH_PORT: port.default(3004),
+    /** Events a dead push instance left pending this long are taken over by another. */
+    PUSH_CLAIM_IDLE_MS: positive.min(100).default(30_000),
+    /** Push jobs one push instance sends at once. */
+    PUSH_CONCURRENCY: positive.max(1000).default(32),
+    /** Tries per notification (the first included) on 429, 5xx and network errors. */
+    PUSH_ATTEMPTS: positive.max(50).default(8),
+    /** First retry delay; doubled each try (full jitter), or the endpoint's Retry-After when longer. */
+    PUSH_BACKOFF_MS: positive.default(2000),
+    /** A job whose push instance died is retried after this long (BullMQ lock and stalled check). */
+    PUSH_JOB_LOCK_MS: positive.min(1000).default(30_000),
+    /** How long a push service keeps an undelivered notification (Web Push TTL header). */
+    PUSH_TTL_SECONDS: z.coerce.number().int().min(0).max(28 * 24 * 3600).default(24 * 3600),
+    PUSH_TIMEOUT_MS: positive.default(10_000),
+    PUSH_MAX_SUBSCRIPTIONS_PER_USER: positive.max(1000).default(10),
+    /**
+     * Accept http:// endpoints and endpoints on private, loopback and link-local addresses
+     * (tests, self-hosted push servers). Off: https only, public addresses only.
+     */
+    PUSH_ALLOW_PRIVATE_ENDPOINTS: bool.default(false),
+    /** The VAPID key pair (RFC 8292), base64url: both or neither; unset: generated once under DATA_DIR. */
+    VAPID_PUBLIC_KEY: z.string().regex(/^[A-Za-z0-9_-]{87}$/, 'a base64url uncompressed P-256 point (65 bytes)').optional(),
+    VAPID_PRIVATE_KEY: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'a base64url P-256 private key (32 bytes)').optional(),
+    /** Who runs this server, for push services to contact (RFC 8292 `sub`): mailto: or https: */
+    VAPID_SUBJECT: z.string().regex(/^(mailto:\S+@\S+|https:\/\/\S+)$/, 'mailto:address or https://url').default('mailto:admin@localhost'),
     PUBLIC_WS_URL: z.string().url().optional(),
     WEB_DIR: z.string().optional(),
     // Unset outside production: a generated secret kept under DATA_DIR (see loadConfig).
@@ -91,6 +116,10 @@ export const EnvSchema = z
     AUTH_SIGNUP_WINDOW_MS: positive.min(1000).default(10 * 60_000),
     CORS_ORIGINS: origins.optional(),
     TRUST_PROXY: trustProxy.optional(),
+  })
+  .refine((env) => (env.VAPID_PUBLIC_KEY === undefined) === (env.VAPID_PRIVATE_KEY === undefined), {
+    message: 'set both VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY, or neither (npm run vapid-keys prints a pair)',
+    path: ['VAPID_PRIVATE_KEY'],
   })
   .refine((env) => env.NODE_ENV !== 'production' || env.JWT_SECRET !== undefined, {
     message: 'JWT_SECRET must be set in production (e.g. openssl rand -base64 48)',
@@ -160,6 +189,23 @@ export function toConfig(env: Env, sources: ConfigSources) {
       leaseTtlMs: env.LEASE_TTL_MS,
     },
     search: { port: env.SEARCH_PORT, claimIdleMs: env.SEARCH_CLAIM_IDLE_MS },
+    push: {
+      port: env.PUSH_PORT,
+      claimIdleMs: env.PUSH_CLAIM_IDLE_MS,
+      concurrency: env.PUSH_CONCURRENCY,
+      attempts: env.PUSH_ATTEMPTS,
+      backoffMs: env.PUSH_BACKOFF_MS,
+      jobLockMs: env.PUSH_JOB_LOCK_MS,
+      ttlSeconds: env.PUSH_TTL_SECONDS,
+      timeoutMs: env.PUSH_TIMEOUT_MS,
+      maxSubscriptionsPerUser: env.PUSH_MAX_SUBSCRIPTIONS_PER_USER,
+      allowPrivateEndpoints: env.PUSH_ALLOW_PRIVATE_ENDPOINTS,
+      /** Configured keys, or undefined: libs/push generates a pair once under DATA_DIR. */
+      vapidKeys:
+        env.VAPID_PUBLIC_KEY && env.VAPID_PRIVATE_KEY ? { publicKey: env.VAPID_PUBLIC_KEY, privateKey: env.VAPID_PRIVATE_KEY } : undefined,
+      vapidSubject: env.VAPID_SUBJECT,
+      dataDir: env.DATA_DIR,
+    },
     messages: {
       port: env.MESSAGES_PORT,
       batchSize: env.BATCH_SIZE,

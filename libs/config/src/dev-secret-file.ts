@@ -7,17 +7,17 @@ import { MIN_JWT_SECRET_BYTES } from './jwt-secret';
 export const DEV_SECRET_FILE = 'jwt-secret';
 
 /**
- * The JWT secret of `npm start` and dev runs without JWT_SECRET: random on first start, kept
- * under DATA_DIR (mode 0600) so tokens survive a restart and standalone apps sharing the
- * folder agree. Never used in production, where JWT_SECRET is required.
+ * The content of `DATA_DIR/<name>`, written with `create()` on first use (mode 0600) and read
+ * back ever after, so generated secrets survive a restart and standalone apps sharing the
+ * folder agree on them.
  */
-export function devSecretFile(dataDir: string): string {
-  const file = join(dataDir, DEV_SECRET_FILE);
+export function generatedOnceFile(dataDir: string, name: string, create: () => string): string {
+  const file = join(dataDir, name);
   mkdirSync(dataDir, { recursive: true });
   // Written to a private temp file and linked into place: link fails if the file exists, so
   // two apps starting together never overwrite each other and nobody reads half a file.
   const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  writeFileSync(temp, `${randomBytes(48).toString('base64url')}\n`, { mode: 0o600 });
+  writeFileSync(temp, create(), { mode: 0o600 });
   try {
     linkSync(temp, file);
   } catch (err) {
@@ -27,9 +27,17 @@ export function devSecretFile(dataDir: string): string {
   }
   // A copied-in file may have looser permissions than the one we write.
   chmodSync(file, 0o600);
-  const secret = readFileSync(file, 'utf8').trim();
+  return readFileSync(file, 'utf8');
+}
+
+/**
+ * The JWT secret of `npm start` and dev runs without JWT_SECRET: random on first start, kept
+ * under DATA_DIR. Never used in production, where JWT_SECRET is required.
+ */
+export function devSecretFile(dataDir: string): string {
+  const secret = generatedOnceFile(dataDir, DEV_SECRET_FILE, () => `${randomBytes(48).toString('base64url')}\n`).trim();
   if (Buffer.byteLength(secret) < MIN_JWT_SECRET_BYTES) {
-    throw new Error(`${file} holds a JWT secret shorter than ${MIN_JWT_SECRET_BYTES} bytes: delete it to get a new one`);
+    throw new Error(`${join(dataDir, DEV_SECRET_FILE)} holds a JWT secret shorter than ${MIN_JWT_SECRET_BYTES} bytes: delete it to get a new one`);
   }
   return secret;
 }

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { freePort } from './free-port';
 
@@ -18,6 +19,8 @@ export interface StackOptions {
   presence?: number;
   /** Search instances (none unless asked: most suites do not search). */
   search?: number;
+  /** Push instances (none unless asked). */
+  push?: number;
   env?: Record<string, string>;
 }
 
@@ -36,7 +39,9 @@ export interface Stack {
   gatewayUrls: string[];
   processes: StackProcess[];
   /** Starts one more process of an app (e.g. a replacement messages instance). */
-  add(app: 'gateway' | 'messages' | 'presence' | 'search', env?: Record<string, string>): Promise<StackProcess>;
+  add(app: 'gateway' | 'messages' | 'presence' | 'search' | 'push', env?: Record<string, string>): Promise<StackProcess>;
+  /** The DATA_DIR every app of the stack shares (generated keys live there). */
+  dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -58,8 +63,16 @@ const ENTRY = {
   messages: 'dist/apps/messages/src/main.js',
   presence: 'dist/apps/presence/src/main.js',
   search: 'dist/apps/search/src/main.js',
+  push: 'dist/apps/push/src/main.js',
 } as const;
-const PORT_VAR = { api: 'API_PORT', gateway: 'GATEWAY_PORT', messages: 'MESSAGES_PORT', presence: 'PRESENCE_PORT', search: 'SEARCH_PORT' } as const;
+const PORT_VAR = {
+  api: 'API_PORT',
+  gateway: 'GATEWAY_PORT',
+  messages: 'MESSAGES_PORT',
+  presence: 'PRESENCE_PORT',
+  search: 'SEARCH_PORT',
+  push: 'PUSH_PORT',
+} as const;
 
 const GENEROUS_AUTH_THROTTLES: Record<string, string> = {
   AUTH_LOGIN_FAILURES_PER_ACCOUNT: '1000000',
@@ -70,7 +83,11 @@ const GENEROUS_AUTH_THROTTLES: Record<string, string> = {
 export async function startStack(options: StackOptions): Promise<Stack> {
   const processes: StackProcess[] = [];
   let counter = 0;
+  // One folder per stack, shared by its apps as a deployment shares a volume: the VAPID keys
+  // one app generates there are the ones the others read.
+  const dataDir = mkdtempSync(join(tmpdir(), 'chat-stack-'));
   const baseEnv: Record<string, string> = {
+    DATA_DIR: dataDir,
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.STACK_LOG_LEVEL ?? 'warn',
     HOST: '127.0.0.1',
@@ -127,16 +144,22 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     for (let i = 0; i < (options.messages ?? 1); i++) await launch('messages');
     for (let i = 0; i < (options.presence ?? 1); i++) await launch('presence');
     for (let i = 0; i < (options.search ?? 0); i++) await launch('search');
+    for (let i = 0; i < (options.push ?? 0); i++) await launch('push');
     const gateways = await Promise.all(gatewayPorts.map((port) => launch('gateway', {}, port)));
     return {
       apiUrl: `http://127.0.0.1:${api.port}`,
       gatewayUrls: gateways.map((g) => `ws://127.0.0.1:${g.port}/ws`),
       processes,
       add: (app, env) => launch(app, env),
-      stop: () => stopAll(processes),
+      dataDir,
+      stop: async () => {
+        await stopAll(processes);
+        rmSync(dataDir, { recursive: true, force: true });
+      },
     };
   } catch (err) {
     await stopAll(processes);
+    rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
 }

@@ -51,6 +51,7 @@ const HANDLED_BY = {
   'reaction.add': 'services',
   'reaction.remove': 'services',
   'read.mark': 'services',
+  'notify.set': 'services',
   'typing.start': 'services',
   'typing.stop': 'services',
   'presence.set': 'services',

@@ -1,6 +1,6 @@
 import { Member } from '@chat/protocol';
 import { RoomRepository } from '@chat/store';
-import { PresenceReader } from './presence-reader';
+import { PresenceReader } from '@chat/presence';
 
 /** A room's members with their current presence, as `room.members` and `room.join` return them. */
 export class MemberList {

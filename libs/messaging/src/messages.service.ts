@@ -11,6 +11,7 @@ import { MessageDeleteHandler } from './handlers/message-delete.handler';
 import { MessageEditHandler } from './handlers/message-edit.handler';
 import { MessageHistoryHandler } from './handlers/message-history.handler';
 import { MessageSendHandler } from './handlers/message-send.handler';
+import { NotifySetHandler } from './handlers/notify-set.handler';
 import { ReactionHandler } from './handlers/reaction.handler';
 import { ReadMarkHandler } from './handlers/read-mark.handler';
 import { ResumeHandler } from './handlers/resume.handler';
@@ -31,7 +32,7 @@ import { DirectMembership } from './membership';
 import { MembershipCache } from './membership-cache';
 import { MessagingMetrics } from './messaging.metrics';
 import { readDispatchTable, ReadHandlers, shardDispatchTable, WriteHandlers } from './op-table';
-import { RedisPresenceReader } from './presence-reader';
+import { RedisPresenceReader } from '@chat/presence';
 
 /**
  * The messages service: owns shards, consumes their streams, applies ops to PostgreSQL and
@@ -80,6 +81,7 @@ export class MessagesService {
       'reaction.add': new ReactionHandler(messages, cache, true),
       'reaction.remove': new ReactionHandler(messages, cache, false),
       'read.mark': new ReadMarkHandler(rooms, cache),
+      'notify.set': new NotifySetHandler(rooms, cache),
     };
     // Reads check membership in PostgreSQL: whichever instance answers may not own the room's shard.
     const direct = new DirectMembership(rooms);

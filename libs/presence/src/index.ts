@@ -1,2 +1,3 @@
 export * from './presence.metrics';
 export * from './presence.service';
+export * from './presence-reader';

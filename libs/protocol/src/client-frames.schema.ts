@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_HISTORY_LIMIT, MAX_MUTE_MS, MAX_REF_LENGTH, MAX_SEARCH_QUERY_LENGTH, MAX_TEXT_LENGTH } from './limits';
+import { NotifyLevel } from './objects.schema';
 import { displayText, freeText, idString, messageIdString, seqNumber } from './safe-strings.schema';
 
 /**
@@ -55,6 +56,8 @@ export const OpData = {
   'reaction.add': z.object({ messageId, emoji }),
   'reaction.remove': z.object({ messageId, emoji }),
   'read.mark': z.object({ roomId: id, seq }),
+  /** The caller's push notification level for a room they are in (addition to PROTOCOL.md). */
+  'notify.set': z.object({ roomId: id, level: NotifyLevel }),
   'typing.start': z.object({ roomId: id }),
   'typing.stop': z.object({ roomId: id }),
   'presence.set': z.object({ status: z.enum(['online', 'away', 'dnd']) }),

@@ -16,10 +16,24 @@ export const Room = z.object({
 });
 export type Room = z.infer<typeof Room>;
 
+/**
+ * When a member gets push notifications for a room's messages: every message, only those
+ * that mention them (`@username`, or `@room` by a moderator or the owner), or none. A member
+ * who never chose gets `all` in a DM and `mentions` elsewhere.
+ */
+export const NotifyLevel = z.enum(['all', 'mentions', 'none']);
+export type NotifyLevel = z.infer<typeof NotifyLevel>;
+
+export function defaultNotifyLevel(kind: RoomKind): NotifyLevel {
+  return kind === 'dm' ? 'all' : 'mentions';
+}
+
 /** A room as `room.list` and `GET /api/rooms` show it to one user. */
 export const RoomListing = Room.extend({
   unread: z.number().int().nonnegative(),
   joined: z.boolean(),
+  /** The caller's notification level, for rooms they joined. */
+  notify: NotifyLevel.optional(),
 });
 export type RoomListing = z.infer<typeof RoomListing>;
 
@@ -46,6 +60,10 @@ export const Message = z.object({
   clientMsgId: z.string().optional(),
   reactions: z.array(Reaction),
   attachments: z.array(z.unknown()),
+  /** User ids of the members the text names with `@username` (absent when none). */
+  mentions: z.array(z.string()).optional(),
+  /** `@room` by a moderator or the owner: every member is mentioned. */
+  mentionsRoom: z.literal(true).optional(),
 });
 export type Message = z.infer<typeof Message>;
 

@@ -79,6 +79,18 @@ export const Groups = {
   search: 'search',
   /** Search instances answering `search` ops from `chat:search`. */
   searchQueries: 'search-queries',
+  /** The push service's consumer group on every `chat:events:{shard}`. */
+  push: 'push',
+} as const;
+
+/**
+ * BullMQ queues. Every key of a queue is `<prefix>:<name>:…`; the name is a hash tag, so on
+ * Redis Cluster one queue's keys (which its Lua scripts touch together) share a slot.
+ */
+export const Queues = {
+  prefix: 'chat:bull',
+  /** One job per (message, user) to notify by Web Push (libs/push). */
+  push: '{push}',
 } as const;
 
 /** Marker member of `userRooms`: present once the set has been loaded from PostgreSQL. */

@@ -43,10 +43,12 @@ export interface MessageRow {
   created_at: Date | string;
   edited_at: Date | string | null;
   deleted_at: Date | string | null;
+  mentions: string[];
+  mentions_room: boolean;
 }
 
 export const MESSAGE_COLUMNS =
-  'm.room_id, m.seq, m.author_id, m.author_name, m.text, m.client_msg_id, m.reply_to, m.created_at, m.edited_at, m.deleted_at';
+  'm.room_id, m.seq, m.author_id, m.author_name, m.text, m.client_msg_id, m.reply_to, m.created_at, m.edited_at, m.deleted_at, m.mentions, m.mentions_room';
 
 export function toMessage(row: MessageRow): Message {
   const message: Message = {
@@ -63,5 +65,9 @@ export function toMessage(row: MessageRow): Message {
   if (row.deleted_at) message.deletedAt = iso(row.deleted_at);
   if (row.reply_to) message.replyTo = row.reply_to;
   if (row.client_msg_id) message.clientMsgId = row.client_msg_id;
+  if (!row.deleted_at) {
+    if (row.mentions?.length) message.mentions = row.mentions;
+    if (row.mentions_room) message.mentionsRoom = true;
+  }
   return message;
 }

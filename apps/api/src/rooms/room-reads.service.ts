@@ -4,7 +4,7 @@ import type { HistoryQuery } from './history-query.schema';
 
 /**
  * The read side of rooms over HTTP, with the protocol's access rule: only members read a
- * room. Writes go through the gateway and the messages service, never through here.
+ * room. Room writes go through the gateway and the messages service, never through here.
  */
 export class RoomReads {
   constructor(

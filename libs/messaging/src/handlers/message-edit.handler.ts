@@ -1,6 +1,7 @@
 import { ChatError, ErrorCode, eventFrameRaw, OpDataOf, ServerEvent } from '@chat/protocol';
 import { MessageRepository } from '@chat/store';
 import { MembershipCache } from '../membership-cache';
+import { mentionDraft } from '../mention-draft';
 import { OpContext, OpHandler } from '../op-context';
 import { parseMessageId, requireUnmuted } from '../room-access';
 
@@ -13,11 +14,11 @@ export class MessageEditHandler implements OpHandler<OpDataOf<'message.edit'>> {
 
   async handle(ctx: OpContext, { messageId, text }: OpDataOf<'message.edit'>): Promise<void> {
     const { roomId, seq } = parseMessageId(messageId);
-    await requireUnmuted(this.cache, roomId, ctx.user.id);
+    const author = await requireUnmuted(this.cache, roomId, ctx.user.id);
     const current = await this.messages.find(roomId, seq);
     if (!current || current.deletedAt) throw new ChatError(ErrorCode.NOT_FOUND, `message ${messageId} does not exist`);
     if (current.author.id !== ctx.user.id) throw new ChatError(ErrorCode.FORBIDDEN, 'only the author can edit a message');
-    const edited = (await this.messages.edit(roomId, seq, text))!;
+    const edited = (await this.messages.edit(roomId, seq, text, mentionDraft(text, author)))!;
     const json = JSON.stringify(edited);
     ctx.out.toRoom(roomId, eventFrameRaw(ServerEvent.MESSAGE_UPDATED, json));
     ctx.out.chatEvent('message.updated', { message: edited });

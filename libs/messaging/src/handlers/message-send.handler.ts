@@ -1,7 +1,8 @@
 import { ChatError, ErrorCode, eventFrameRaw, OpDataOf, roomOfMessageId, ServerEvent } from '@chat/protocol';
-import { AppendOutcome, MessageDraft, MessageRepository } from '@chat/store';
+import { AppendOutcome, MessageDraft, MessageRepository, MentionDraft } from '@chat/store';
 import { isFencedError, isTransientError } from '@chat/streams';
 import { MembershipCache } from '../membership-cache';
+import { mentionDraft } from '../mention-draft';
 import { MessagingMetrics } from '../messaging.metrics';
 import { failAlone, OpContext } from '../op-context';
 import { parseMessageId, requireUnmuted } from '../room-access';
@@ -9,6 +10,11 @@ import { parseMessageId, requireUnmuted } from '../room-access';
 export interface SendItem {
   ctx: OpContext;
   data: OpDataOf<'message.send'>;
+}
+
+/** A send that passed its checks, with the mentions its author may make. */
+interface AcceptedSend extends SendItem {
+  mentions?: MentionDraft;
 }
 
 /**
@@ -30,10 +36,11 @@ export class MessageSendHandler {
   ) {}
 
   async handleBatch(items: SendItem[]): Promise<void> {
-    const accepted: SendItem[] = [];
+    const accepted: AcceptedSend[] = [];
     for (const item of items) {
       try {
-        if (await this.accepts(item)) accepted.push(item);
+        const send = await this.accepts(item);
+        if (send) accepted.push(send);
       } catch (err) {
         if (isTransientError(err) || isFencedError(err)) throw err;
         this.cache.clear();
@@ -56,7 +63,7 @@ export class MessageSendHandler {
     this.metrics.batchSize.observe(accepted.length);
   }
 
-  private async handleOne(item: SendItem): Promise<void> {
+  private async handleOne(item: AcceptedSend): Promise<void> {
     try {
       const [outcome] = await this.messages.appendBatch([toDraft(item)], { fence: item.ctx.fence });
       this.publish(item, outcome);
@@ -66,23 +73,23 @@ export class MessageSendHandler {
     }
   }
 
-  /** True when the send goes to the insert; false when it was answered (refused) already. */
-  private async accepts(item: SendItem): Promise<boolean> {
+  /** The send as it goes to the insert; undefined when it was answered (refused) already. */
+  private async accepts(item: SendItem): Promise<AcceptedSend | undefined> {
     try {
-      await this.check(item);
-      return true;
+      return { ...item, mentions: await this.check(item) };
     } catch (err) {
       if (!(err instanceof ChatError)) throw err;
       // A clientMsgId already stored returns its message whatever changed since (PROTOCOL.md).
-      if (await this.messages.findByClientMsgId(item.ctx.user.id, item.data.clientMsgId)) return true;
+      if (await this.messages.findByClientMsgId(item.ctx.user.id, item.data.clientMsgId)) return item;
       item.ctx.out.replyError(item.ctx.env, item.ctx.ref, err.toBody());
-      return false;
+      return undefined;
     }
   }
 
-  private async check({ ctx, data }: SendItem): Promise<void> {
-    await requireUnmuted(this.cache, data.roomId, ctx.user.id);
+  private async check({ ctx, data }: SendItem): Promise<MentionDraft> {
+    const author = await requireUnmuted(this.cache, data.roomId, ctx.user.id);
     if (data.replyTo !== undefined) await this.checkReplyTo(data.roomId, data.replyTo);
+    return mentionDraft(data.text, author);
   }
 
   /** A reply must point at a live message of the same room. */
@@ -105,7 +112,7 @@ export class MessageSendHandler {
   }
 }
 
-function toDraft({ ctx, data }: SendItem): MessageDraft {
+function toDraft({ ctx, data, mentions }: AcceptedSend): MessageDraft {
   return {
     roomId: data.roomId,
     authorId: ctx.user.id,
@@ -113,5 +120,6 @@ function toDraft({ ctx, data }: SendItem): MessageDraft {
     text: data.text,
     clientMsgId: data.clientMsgId,
     replyTo: data.replyTo,
+    mentions,
   };
 }

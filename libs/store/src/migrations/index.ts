@@ -2,6 +2,7 @@ import * as init from './001-init.migration';
 import * as moderation from './002-moderation-reactions-threads.migration';
 import * as fences from './003-shard-fences.migration';
 import * as search from './004-search.migration';
+import * as push from './005-push.migration';
 
 export interface Migration {
   version: number;
@@ -15,4 +16,5 @@ export const MIGRATIONS: Migration[] = [
   { version: 2, name: 'moderation-reactions-threads', up: moderation.up },
   { version: 3, name: 'shard-fences', up: fences.up },
   { version: 4, name: 'search', up: search.up },
+  { version: 5, name: 'push', up: push.up },
 ];

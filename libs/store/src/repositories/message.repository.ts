@@ -11,6 +11,28 @@ export interface MessageDraft {
   text: string;
   clientMsgId: string;
   replyTo?: string;
+  /** Mentions to resolve against the room's members when stored (see resolvedMentions). */
+  mentions?: MentionDraft;
+}
+
+/** Lower-cased usernames the text names, and whether `@room` counts (the author may use it). */
+export interface MentionDraft {
+  names: string[];
+  room: boolean;
+}
+
+/**
+ * SQL for the user ids of room `room`'s members whose lower-cased username is one of the
+ * space-separated `names` (NULL: none). Names of non-members resolve to nothing.
+ */
+function resolvedMentions(room: string, names: string): string {
+  return `CASE WHEN ${names} IS NULL THEN '{}'::text[] ELSE COALESCE((
+    SELECT array_agg(rm.user_id ORDER BY rm.user_id) FROM room_members rm JOIN users u ON u.id = rm.user_id
+    WHERE rm.room_id = ${room} AND lower(u.username) = ANY(string_to_array(${names}, ' '))), '{}') END`;
+}
+
+function mentionNames(mentions: MentionDraft | undefined): string | null {
+  return mentions && mentions.names.length > 0 ? mentions.names.join(' ') : null;
 }
 
 export interface AppendOutcome {
@@ -122,12 +144,17 @@ export class MessageRepository {
     return rows[0] && (await this.withReactions(roomId, [toMessage(rows[0])]))[0];
   }
 
-  /** Replaces the text of a live message and stamps editedAt; undefined when absent or deleted. */
-  async edit(roomId: string, seq: number, text: string): Promise<Message | undefined> {
+  /**
+   * Replaces the text of a live message, stamps editedAt and resolves the new text's
+   * mentions; undefined when absent or deleted.
+   */
+  async edit(roomId: string, seq: number, text: string, mentions?: MentionDraft): Promise<Message | undefined> {
     const rows = await this.db.query<MessageRow>(
-      `UPDATE messages m SET text = $3, edited_at = now() WHERE m.room_id = $1 AND m.seq = $2 AND m.deleted_at IS NULL
+      `UPDATE messages m SET text = $3, edited_at = now(),
+         mentions = ${resolvedMentions('$1', '$4::text')}, mentions_room = $5
+       WHERE m.room_id = $1 AND m.seq = $2 AND m.deleted_at IS NULL
        RETURNING ${MESSAGE_COLUMNS}`,
-      [roomId, seq, text],
+      [roomId, seq, text, mentionNames(mentions), mentions?.room ?? false],
     );
     return rows[0] && (await this.withReactions(roomId, [toMessage(rows[0])]))[0];
   }
@@ -139,7 +166,7 @@ export class MessageRepository {
   async softDelete(roomId: string, seq: number): Promise<Message | undefined> {
     return this.db.transaction(async (tx) => {
       const rows = await tx.query<MessageRow>(
-        `UPDATE messages m SET text = '', deleted_at = now() WHERE m.room_id = $1 AND m.seq = $2 AND m.deleted_at IS NULL
+        `UPDATE messages m SET text = '', deleted_at = now(), mentions = '{}', mentions_room = false WHERE m.room_id = $1 AND m.seq = $2 AND m.deleted_at IS NULL
          RETURNING ${MESSAGE_COLUMNS}`,
         [roomId, seq],
       );
@@ -234,8 +261,9 @@ export class MessageRepository {
       `WITH fence AS (
          SELECT CASE WHEN $8::int IS NULL THEN true ELSE chat_fence_check($8::int, $9::bigint) END AS ok
        ), d AS (
-         SELECT d.* FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-           AS d(room_id, k, author_id, author_name, text, client_msg_id, reply_to), fence
+         SELECT d.* FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                                $10::text[], $11::boolean[])
+           AS d(room_id, k, author_id, author_name, text, client_msg_id, reply_to, mention_names, mentions_room), fence
          WHERE fence.ok
        ), n AS (
          SELECT room_id, count(*)::int AS n FROM d GROUP BY room_id
@@ -243,8 +271,9 @@ export class MessageRepository {
          UPDATE rooms r SET last_seq = r.last_seq + n.n FROM n WHERE r.id = n.room_id
          RETURNING r.id, r.last_seq - n.n AS base
        ), ins AS (
-         INSERT INTO messages AS m (room_id, seq, author_id, author_name, text, client_msg_id, reply_to)
-         SELECT d.room_id, reserved.base + d.k, d.author_id, d.author_name, d.text, d.client_msg_id, d.reply_to
+         INSERT INTO messages AS m (room_id, seq, author_id, author_name, text, client_msg_id, reply_to, mentions, mentions_room)
+         SELECT d.room_id, reserved.base + d.k, d.author_id, d.author_name, d.text, d.client_msg_id, d.reply_to,
+                ${resolvedMentions('d.room_id', 'd.mention_names')}, d.mentions_room
          FROM d JOIN reserved ON reserved.id = d.room_id
          RETURNING ${MESSAGE_COLUMNS}
        ), marks AS (
@@ -264,6 +293,8 @@ export class MessageRepository {
         drafts.map((d) => d.replyTo ?? null),
         fence?.shard ?? null,
         fence?.epoch ?? null,
+        drafts.map((d) => mentionNames(d.mentions)),
+        drafts.map((d) => d.mentions?.room ?? false),
       ],
     );
     const byKey = new Map(rows.map((r) => [`${r.room_id}\u0000${r.client_msg_id}\u0000${r.author_id}`, toMessage(r)]));

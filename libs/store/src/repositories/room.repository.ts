@@ -1,4 +1,4 @@
-import { MemberRole, Room, RoomKind, RoomListing } from '@chat/protocol';
+import { MemberRole, NotifyLevel, Room, RoomKind, RoomListing } from '@chat/protocol';
 import { Database, Queryable } from '../database';
 import { ROOM_COLUMNS, RoomRow, toRoom } from '../rows';
 
@@ -111,15 +111,31 @@ export class RoomRepository {
    * (room.last_seq − member.last_read_seq): no count query over messages.
    */
   async listFor(userId: string, limit = 500): Promise<RoomListing[]> {
-    const rows = await this.db.query<RoomRow & { joined: boolean; unread: number }>(
+    const rows = await this.db.query<RoomRow & { joined: boolean; unread: number; notify: NotifyLevel }>(
       `SELECT ${ROOM_COLUMNS}, (m.user_id IS NOT NULL) AS joined,
-              COALESCE(GREATEST(r.last_seq - m.last_read_seq, 0), 0) AS unread
+              COALESCE(GREATEST(r.last_seq - m.last_read_seq, 0), 0) AS unread,
+              chat_notify_level(m.notify_level, r.kind) AS notify
        FROM rooms r LEFT JOIN room_members m ON m.room_id = r.id AND m.user_id = $1
        WHERE r.kind = 'public' OR m.user_id IS NOT NULL
        ORDER BY r.created_at, r.id LIMIT $2`,
       [userId, limit],
     );
-    return rows.map((r) => ({ ...toRoom(r), joined: Boolean(r.joined), unread: Number(r.unread) }));
+    return rows.map((r) => ({
+      ...toRoom(r),
+      joined: Boolean(r.joined),
+      unread: Number(r.unread),
+      ...(r.joined ? { notify: r.notify } : {}),
+    }));
+  }
+
+  /** Sets a member's notification level; false when they are not a member. */
+  async setNotifyLevel(roomId: string, userId: string, level: NotifyLevel): Promise<boolean> {
+    const rows = await this.db.query('UPDATE room_members SET notify_level = $3 WHERE room_id = $1 AND user_id = $2 RETURNING user_id', [
+      roomId,
+      userId,
+      level,
+    ]);
+    return rows.length > 0;
   }
 
   /**
