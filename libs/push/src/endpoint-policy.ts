@@ -15,8 +15,8 @@ export const MAX_ENDPOINT_LENGTH = 2048;
 /**
  * Addresses that are not the public internet: this host, private networks, link-local
  * (cloud metadata at 169.254.169.254), carrier NAT, documentation and benchmark ranges,
- * multicast and reserved space — and the IPv6 forms that embed IPv4 (mapped, NAT64), so an
- * IPv4 rule cannot be dodged by writing it as IPv6.
+ * multicast and reserved space — and NAT64, which embeds IPv4. (BlockList itself matches an
+ * IPv4-mapped IPv6 address, ::ffff:127.0.0.1, against the IPv4 rules.)
  */
 const NOT_PUBLIC = new BlockList();
 for (const [net, prefix] of [
@@ -25,7 +25,7 @@ for (const [net, prefix] of [
   ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
 ] as const) NOT_PUBLIC.addSubnet(net, prefix, 'ipv4');
 for (const [net, prefix] of [
-  ['::', 128], ['::1', 128], ['::ffff:0:0', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64],
+  ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64],
   ['2001:db8::', 32], ['2002::', 16], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
 ] as const) NOT_PUBLIC.addSubnet(net, prefix, 'ipv6');
 
