@@ -255,8 +255,8 @@ describe.each<Engine>(['pglite', 'postgres'])('api on %s', (engine) => {
       const { rooms: ownerRooms } = (await mine.json()) as { rooms: { id: string; joined: boolean }[] };
       expect(ownerRooms).toEqual(
         expect.arrayContaining([
-          { ...lobby, joined: true, unread: 0 },
-          { ...secret, joined: true, unread: 0 },
+          { ...lobby, joined: true, unread: 0, notify: 'mentions' },
+          { ...secret, joined: true, unread: 0, notify: 'mentions' },
         ]),
       );
 

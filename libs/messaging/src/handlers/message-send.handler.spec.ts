@@ -227,10 +227,23 @@ describe('MessageSendHandler', () => {
     it('stores every accepted send in ONE appendBatch call, as drafts in order', async () => {
       await handler.handleBatch([item({ text: 'a' }), item({ text: 'b', roomId: 'r1' }), item({ text: 'c' })]);
       expect(messages.appendBatch).toHaveBeenCalledTimes(1);
+      const none = { names: [], room: false };
       expect(messages.appendBatch.mock.calls[0][0]).toEqual([
-        { roomId: 'r1', authorId: 'u-alice', authorName: 'alice', text: 'a', clientMsgId: 'm1', replyTo: undefined },
-        { roomId: 'r1', authorId: 'u-alice', authorName: 'alice', text: 'b', clientMsgId: 'm2', replyTo: undefined },
-        { roomId: 'r1', authorId: 'u-alice', authorName: 'alice', text: 'c', clientMsgId: 'm3', replyTo: undefined },
+        { roomId: 'r1', authorId: 'u-alice', authorName: 'alice', text: 'a', clientMsgId: 'm1', replyTo: undefined, mentions: none },
+        { roomId: 'r1', authorId: 'u-alice', authorName: 'alice', text: 'b', clientMsgId: 'm2', replyTo: undefined, mentions: none },
+        { roomId: 'r1', authorId: 'u-alice', authorName: 'alice', text: 'c', clientMsgId: 'm3', replyTo: undefined, mentions: none },
+      ]);
+    });
+
+    it('hands the store the names mentioned, and @room only from a moderator or the owner', async () => {
+      const bobs = (data: Partial<SendItem['data']>) => {
+        const it = item(data);
+        return { ...it, ctx: { ...it.ctx, user: { id: 'u-bob', username: 'bob' } } };
+      };
+      await handler.handleBatch([item({ text: '@room hi @Bob' }), bobs({ text: '@room meeting, @alice' })]);
+      expect(messages.appendBatch.mock.calls[0][0].map((d) => d.mentions)).toEqual([
+        { names: ['bob'], room: false },
+        { names: ['alice'], room: true },
       ]);
     });
 
