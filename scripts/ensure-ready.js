@@ -23,14 +23,14 @@ function newestMtime(dir) {
 const lock = join(root, 'package-lock.json');
 const installed = join(root, 'node_modules', '.package-lock.json');
 if (!existsSync(installed) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(installed).mtimeMs)) {
-  console.log('> installing dependencies (npm ci)');
+  console.error('> installing dependencies (npm ci)');
   run('npm ci --no-audit --no-fund');
 }
 
 const stamp = join(root, 'dist', '.built');
 const sources = Math.max(...['apps', 'libs', 'bench', 'scripts'].filter((d) => existsSync(join(root, d))).map((d) => newestMtime(join(root, d))));
 if (!existsSync(stamp) || statSync(stamp).mtimeMs < sources) {
-  console.log('> building (tsc)');
+  console.error('> building (tsc)');
   run('npm run build');
   require('node:fs').writeFileSync(stamp, new Date().toISOString());
 }

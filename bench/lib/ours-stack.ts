@@ -41,15 +41,19 @@ export class OursStack {
   stack: Stack | null = null;
   private readonly untrack: (() => void)[] = [];
 
-  /** Starts redis, the database and the stack (`counts`: gateways, messages, presence, search). */
-  async start(databaseAdminUrl: string, counts: Pick<StackOptions, 'gateways' | 'messages' | 'presence' | 'search'>): Promise<Stack> {
+  /** Starts redis, the database and the stack (`counts`: gateways, messages, presence, search, push; `env`: the bench's own settings). */
+  async start(
+    databaseAdminUrl: string,
+    counts: Pick<StackOptions, 'gateways' | 'messages' | 'presence' | 'search' | 'push'>,
+    env: Record<string, string> = {},
+  ): Promise<Stack> {
     this.redis = await startRedisServer();
     this.db = await createTempDatabase(databaseAdminUrl);
     this.stack = await startStack({
       redisUrl: this.redis.url,
       databaseUrl: this.db.url,
       ...counts,
-      env: { LOG_LEVEL: 'warn', ...NO_RATE_LIMITS, ...extraEnv() },
+      env: { LOG_LEVEL: 'warn', ...NO_RATE_LIMITS, ...env, ...extraEnv() },
     });
     for (const p of this.stack.processes) this.untrack.push(trackPid(p.pid));
     return this.stack;
