@@ -15,12 +15,20 @@ import { guest, WsClient } from '../support/ws-client';
  */
 describe('npm start (all apps in one process)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'chat-aio-'));
-  let ports: { api: number; gateway: number; messages: number; presence: number; redis: number };
+  let ports: { api: number; gateway: number; messages: number; presence: number; search: number; push: number; redis: number };
   let child: ChildProcess | undefined;
   let output = '';
 
   beforeAll(async () => {
-    ports = { api: await freePort(), gateway: await freePort(), messages: await freePort(), presence: await freePort(), redis: await freePort() };
+    ports = {
+      api: await freePort(),
+      gateway: await freePort(),
+      messages: await freePort(),
+      presence: await freePort(),
+      search: await freePort(),
+      push: await freePort(),
+      redis: await freePort(),
+    };
   });
   afterAll(() => {
     child?.kill('SIGKILL');
@@ -40,6 +48,8 @@ describe('npm start (all apps in one process)', () => {
         GATEWAY_PORT: String(ports.gateway),
         MESSAGES_PORT: String(ports.messages),
         PRESENCE_PORT: String(ports.presence),
+        SEARCH_PORT: String(ports.search),
+        PUSH_PORT: String(ports.push),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -74,6 +84,12 @@ describe('npm start (all apps in one process)', () => {
     expect(statSync(secretFile).mode & 0o777).toBe(0o600);
     const secret = readFileSync(secretFile, 'utf8');
     expect(Buffer.byteLength(secret.trim())).toBeGreaterThanOrEqual(32);
+    // The push service runs in the process too, with a VAPID pair generated once under DATA_DIR.
+    expect((await fetch(`http://127.0.0.1:${ports.push}/readyz`)).status).toBe(200);
+    const keysFile = join(dataDir, 'vapid-keys.json');
+    expect(statSync(keysFile).mode & 0o777).toBe(0o600);
+    const { publicKey } = (await (await fetch(`${api}/api/push/vapid-public-key`)).json()) as { publicKey: string };
+    expect(JSON.parse(readFileSync(keysFile, 'utf8')).publicKey).toBe(publicKey);
     const name = uniqueName('solo');
     const { token, user } = await guest(api, name);
     let client = await WsClient.connect(`ws://127.0.0.1:${ports.gateway}/ws`, token);
@@ -88,6 +104,8 @@ describe('npm start (all apps in one process)', () => {
     await start();
     // The same secret again: the token of before the restart still opens a socket.
     expect(readFileSync(secretFile, 'utf8')).toBe(secret);
+    // The same VAPID key: browsers subscribed before the restart are still reachable.
+    expect(((await (await fetch(`${api}/api/push/vapid-public-key`)).json()) as { publicKey: string }).publicKey).toBe(publicKey);
     client = await WsClient.connect(`ws://127.0.0.1:${ports.gateway}/ws`, token);
     // And it proves the guest's name: the same user comes back.
     const back = await fetch(`${api}/api/auth/guest`, {

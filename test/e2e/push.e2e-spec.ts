@@ -130,8 +130,13 @@ describe('push notifications', () => {
     const bobWs = await connect(bob);
     const frankWs = await connect(frank);
     const ginaWs = await connect(gina);
+    const outsiderWs = await connect(outsider);
     for (const c of [bobWs, frankWs, ginaWs]) await c.call('room.join', { roomId: room.id });
     expect(await frankWs.call('notify.set', { roomId: room.id, level: 'none' })).toEqual({ roomId: room.id, level: 'none' });
+    expect((await frankWs.request('notify.set', { roomId: room.id, level: 'loud' })).error?.code).toBe('BAD_REQUEST');
+    expect((await outsiderWs.request('notify.set', { roomId: room.id, level: 'all' })).error?.code).toBe('FORBIDDEN');
+    expect((await outsiderWs.request('notify.set', { roomId: 'no-such-room', level: 'all' })).error?.code).toBe('NOT_FOUND');
+    await outsiderWs.close();
     expect(await ginaWs.call('notify.set', { roomId: room.id, level: 'all' })).toEqual({ roomId: room.id, level: 'all' });
     const listed = (await bobWs.call('room.list')).rooms.find((r: { id: string }) => r.id === room.id);
     expect(listed.notify).toBe('mentions');
