@@ -81,6 +81,8 @@ export const EnvSchema = z
     GUEST_LOGIN: bool.default(true),
     SHARDS: positive.max(1024).default(16),
     GATEWAY_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+    /** Let several gateway processes listen on one port (SO_REUSEPORT); off: a taken port stops the start. */
+    GATEWAY_SHARE_PORT: bool.default(false),
     HEARTBEAT_MS: positive.min(4000).default(25_000),
     AUTH_TIMEOUT_MS: positive.default(10_000),
     REQUEST_TIMEOUT_MS: positive.default(10_000),
@@ -173,6 +175,7 @@ export function toConfig(env: Env, sources: ConfigSources) {
       maxPendingFrames: env.MAX_PENDING_FRAMES,
       heartbeatIntervalMs: env.GATEWAY_HEARTBEAT_INTERVAL_MS,
       maxSocketsPerUser: env.MAX_SOCKETS_PER_USER,
+      sharePort: env.GATEWAY_SHARE_PORT,
     },
     rateLimits: {
       connection: {
