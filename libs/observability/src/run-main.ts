@@ -6,10 +6,14 @@ export interface Running {
   close(): Promise<void>;
 }
 
+/** How long a graceful shutdown may take before the process exits anyway (code 1). */
+export const SHUTDOWN_TIMEOUT_MS = 20_000;
+
 /**
  * The standalone entry of an app (what a container runs): parse config once, log as JSON,
- * start, and on SIGTERM/SIGINT close gracefully (a second signal exits at once).
- * A bad configuration prints every problem and exits 1.
+ * start, and on SIGTERM/SIGINT close gracefully (a second signal, or SHUTDOWN_TIMEOUT_MS
+ * passing — a dependency gone away mid-shutdown — exits at once). A bad configuration
+ * prints every problem and exits 1.
  */
 export function runMain(app: string, start: (config: Config, logger: Logger) => Promise<Running>): void {
   let config: Config;
@@ -33,6 +37,10 @@ export function runMain(app: string, start: (config: Config, logger: Logger) => 
         if (closing) process.exit(1);
         closing = true;
         logger.info({ signal }, 'shutting down');
+        setTimeout(() => {
+          logger.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'shutdown did not finish in time: exiting');
+          process.exit(1);
+        }, SHUTDOWN_TIMEOUT_MS).unref();
         running.close().then(
           () => process.exit(0),
           (err) => {
