@@ -31,7 +31,11 @@ export const EnvSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** json: one JSON object per line; pretty: for people; auto: pretty on a terminal, else json. */
+    LOG_FORMAT: z.enum(['json', 'pretty', 'auto']).default('auto'),
     HOST: z.string().default('0.0.0.0'),
+    /** How long an app waits at start for Redis and PostgreSQL before it exits naming the variable. */
+    STARTUP_TIMEOUT_MS: positive.default(30_000),
     REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
     DATABASE_URL: z.string().url().optional(),
     DATA_DIR: z.string().default('./data'),
@@ -147,7 +151,9 @@ export function toConfig(env: Env, sources: ConfigSources) {
   return {
     env: env.NODE_ENV,
     logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT,
     host: env.HOST,
+    startupTimeoutMs: env.STARTUP_TIMEOUT_MS,
     redis: { url: env.REDIS_URL },
     database: { url: env.DATABASE_URL, dataDir: env.DATA_DIR },
     auth: {
