@@ -24,6 +24,7 @@ import { RoomReads } from './rooms/room-reads.service';
 import { RoomsController } from './rooms/rooms.controller';
 import { SearchController } from './search/search.controller';
 import { SearchQueries } from '@chat/search';
+import { UsersController } from './users/users.controller';
 
 export interface ApiDeps {
   config: Config;
@@ -52,7 +53,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [ObservabilityModule.forRoot(readiness)],
-      controllers: [AuthController, RoomsController, SearchController, ClientConfigController],
+      controllers: [AuthController, RoomsController, SearchController, UsersController, ClientConfigController],
       providers: [
         { provide: API_CONFIG, useValue: config },
         { provide: API_LOGGER, useValue: logger },
@@ -64,6 +65,7 @@ export class ApiModule {
         { provide: AuthThrottle, useValue: new AuthThrottle(new WindowCounter(redis), config.auth.throttle) },
         { provide: RoomReads, useValue: new RoomReads(rooms, messages) },
         { provide: SearchQueries, useValue: new SearchQueries(db) },
+        { provide: UserRepository, useValue: users },
         BearerGuard,
         { provide: APP_PIPE, useFactory: schemaValidationPipe },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
