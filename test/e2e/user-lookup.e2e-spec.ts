@@ -19,7 +19,7 @@ describe('user lookup', () => {
     await stack?.teardown();
   });
 
-  const http = (path: string, token: string | undefined = alice.token) =>
+  const http = (path: string, token: string | null = alice.token) =>
     fetch(`${stack.apiUrl}/api/users/by-username/${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
 
   it('finds a user by name in any case, over the socket, and the user can then be DMed', async () => {
@@ -43,9 +43,9 @@ describe('user lookup', () => {
     expect(await found.json()).toEqual({ user: bob.user });
     const missing = await http(uniqueName('nobody'));
     expect(missing.status).toBe(404);
-    expect((await missing.json()).error.code).toBe('NOT_FOUND');
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
     expect((await http('with%20space')).status).toBe(400);
     expect((await http('a'.repeat(33))).status).toBe(400);
-    expect((await http(bob.user.username, undefined)).status).toBe(401);
+    expect((await http(bob.user.username, null)).status).toBe(401);
   });
 });

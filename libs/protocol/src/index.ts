@@ -7,6 +7,7 @@ export * from './frame-parser';
 export * from './ids';
 export * from './limits';
 export * from './objects.schema';
+export * from './replies';
 export * from './routing';
 export * from './safe-strings.schema';
 export * from './server-frames';
