@@ -1,0 +1,25 @@
+/**
+ * The part of the WebSocket API the client uses: the browser's `WebSocket` and the `ws`
+ * package (Node has no global WebSocket before v22) both fit it, so either can be injected.
+ */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+}
+
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+/** `WebSocket.OPEN` of the standard: the one state in which frames can be sent. */
+export const OPEN = 1;
+
+/** The WebSocket to use: the one given, else the platform's (browsers, Node 22+). */
+export function resolveWebSocket(given?: WebSocketConstructor): WebSocketConstructor {
+  const found = given ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (!found) throw new TypeError('no WebSocket implementation: pass one as the `WebSocket` option (for example the `ws` package on Node)');
+  return found;
+}
