@@ -6,11 +6,17 @@ export interface WebSocketLike {
   readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: { code: number; reason: string }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
+  onopen: Handler<unknown> | null;
+  onmessage: Handler<{ data: unknown }> | null;
+  onclose: Handler<{ code: number; reason: string }> | null;
+  onerror: Handler<unknown> | null;
 }
+
+/**
+ * An event handler property, compared bivariantly (as methods are) so that implementations
+ * whose handlers take richer event types (`MessageEvent`, `ws`'s `CloseEvent`) fit.
+ */
+type Handler<E> = { bivarianceHack(event: E): void }['bivarianceHack'];
 
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
