@@ -220,15 +220,15 @@ export class ChatClient extends Emitter<ClientEvents> {
     this.reconnectTimer = setTimeout(() => void this.open(), delayMs);
   }
 
-  /** Forgets the socket: everything on the wire is lost with it. */
-  private detach(): void {
+  /** Forgets the socket (closing it with `code` if still open): everything on the wire is lost with it. */
+  private detach(code = HEARTBEAT_TIMEOUT, reason = 'given up'): void {
     const ws = this.ws;
     this.ws = undefined;
     if (ws) {
       ws.onmessage = ws.onclose = ws.onopen = null;
       if (ws.readyState <= OPEN) {
         try {
-          ws.close(HEARTBEAT_TIMEOUT, 'given up');
+          ws.close(code, reason);
         } catch {
           // already closing
         }
@@ -247,7 +247,7 @@ export class ChatClient extends Emitter<ClientEvents> {
     clearTimeout(this.reconnectTimer);
     const error = new ClientClosedError(reason);
     this.requests.failAll(() => error);
-    this.detach();
+    this.detach(NORMAL_CLOSURE, reason.slice(0, 100));
     this.setState('closed');
     this.outbox.rejectAll(error);
     for (const waiter of [...this.readyWaiters]) waiter.reject(error);
