@@ -71,12 +71,9 @@ export class TerminalChat {
       const seq = this.log.byMessageId(messageId)?.seq ?? '?';
       out.line('event', `[${seq}] reaction ${emoji} ${count}`);
     });
-    let typing: string[] = [];
-    client.on('typing.updated', ({ roomId, userIds }) => {
+    this.typing.on('change', ({ roomId, started }) => {
       if (!this.inCurrent(roomId)) return;
-      const started = userIds.filter((id) => !typing.includes(id) && id !== client.me?.userId);
-      typing = userIds;
-      for (const id of started) out.line('info', `* ${this.nameOf(id)} is typing…`);
+      for (const id of started) if (id !== client.me?.userId) out.line('info', `* ${this.nameOf(id)} is typing…`);
     });
     client.on('presence.updated', ({ userId, status }) => {
       if (userId === client.me?.userId) out.line('info', `* you are ${status}`);

@@ -66,8 +66,12 @@ describe('state helpers', () => {
 
   it('TypingState keeps who types per room, and forgets it on reconnect', async () => {
     const typing = new TypingState(client);
+    const started: string[][] = [];
+    typing.on('change', (change) => started.push(change.started));
     ws.push({ type: 'typing.updated', data: { roomId: 'r1', userIds: ['u-bob'] } });
-    expect(typing.in('r1')).toEqual(['u-bob']);
+    ws.push({ type: 'typing.updated', data: { roomId: 'r1', userIds: ['u-bob', 'u-cy'] } });
+    expect(typing.in('r1')).toEqual(['u-bob', 'u-cy']);
+    expect(started).toEqual([['u-bob'], ['u-cy']]);
     ws.push({ type: 'typing.updated', data: { roomId: 'r1', userIds: [] } });
     expect(typing.in('r1')).toEqual([]);
     ws.push({ type: 'typing.updated', data: { roomId: 'r2', userIds: ['u-bob'] } });
