@@ -140,7 +140,7 @@ export class ChatClient extends Emitter<ClientEvents> {
    */
   async request<O extends Op>(op: O, ...[data, { timeoutMs = this.requestTimeoutMs } = {}]: RequestArgs<O>): Promise<ReplyDataOf<O>> {
     const parsed = validate(op, data);
-    if (op === 'message.send') return { message: await this.enqueue(parsed as OpInput<'message.send'> as SendInput) } as ReplyDataOf<O>;
+    if (op === 'message.send') return { message: await this.enqueue(parsed as SendInput) } as ReplyDataOf<O>;
     const deadline = Date.now() + timeoutMs;
     await this.untilReady(timeoutMs);
     const roomId = (parsed as { roomId?: string } | undefined)?.roomId;
