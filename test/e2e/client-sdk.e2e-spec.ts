@@ -81,7 +81,8 @@ describe('the SDK through a gateway kill -9', () => {
   const clients: Participant[] = [];
 
   beforeAll(async () => {
-    stack = await startChatStack('sdkgwkill', { env: { LEASE_TTL_MS: '1000' } });
+    // A small resume limit: reconnecting clients get truncated resumes and must page back.
+    stack = await startChatStack('sdkgwkill', { env: { LEASE_TTL_MS: '1000', RESUME_LIMIT: '5' } });
   });
   afterAll(async () => {
     for (const p of clients) p.client.close();
@@ -117,7 +118,7 @@ describe('the SDK through a Redis restart', () => {
   let restarted: Awaited<ReturnType<typeof startRedisServer>> | undefined;
 
   beforeAll(async () => {
-    stack = await startChatStack('sdkredis', { env: { LEASE_TTL_MS: '1000' } });
+    stack = await startChatStack('sdkredis', { env: { LEASE_TTL_MS: '1000', RESUME_LIMIT: '5' } });
   });
   afterAll(async () => {
     for (const p of clients) p.client.close();
@@ -140,5 +141,65 @@ describe('the SDK through a Redis restart', () => {
       restarted = await startRedisServer({ port: stack.redis.port });
     });
     for (const p of [alice, bob, carol]) expect(p.closes).toContain(1012);
+  });
+});
+
+describe('the SDK and short-lived tokens', () => {
+  let stack: ChatStack;
+  const clients: ChatClient[] = [];
+
+  beforeAll(async () => {
+    stack = await startChatStack('sdktokens', { gateways: 1, messages: 1, env: { JWT_TTL_SECONDS: '3' } });
+  });
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    await stack?.teardown();
+  });
+
+  /**
+   * A guest client on 3-second tokens, asked for a fresh one 1.5 s before expiry. Its token
+   * source renews by signing in again with the last token; with `refuseRefresh` it fails
+   * when asked to refresh (so the token runs out) and renews only once told it expired.
+   */
+  async function guestClient(name: string, refuseRefresh: boolean) {
+    const api = new ChatHttpApi(stack.apiUrl);
+    const username = uniqueName(name);
+    let session = await api.guest(username);
+    const asked: string[] = [];
+    const client = new ChatClient({
+      url: stack.gatewayUrls[0],
+      WebSocket,
+      refreshAheadMs: 1500,
+      backoff: { initialMs: 100, maxMs: 500 },
+      getToken: async (reason) => {
+        asked.push(reason);
+        if (reason === 'refresh' && refuseRefresh) throw new Error('refresh refused by the test');
+        if (reason !== 'connect') session = await api.guest(username, session.token);
+        return session.token;
+      },
+    });
+    clients.push(client);
+    const closes: string[] = [];
+    client.on('reconnecting', ({ code, reason }) => closes.push(`${code} ${reason}`));
+    await client.connect();
+    return { client, asked, closes };
+  }
+
+  it('refreshes the token on the open socket before it expires: one socket outlives several tokens', async () => {
+    const { client, asked, closes } = await guestClient('tka', false);
+    for (let i = 0; i < 3; i++) await client.once('refreshed'); // each at half the token's life left: past the first one's expiry
+    const { room } = await client.request('room.create', { name: 'long talk' });
+    expect((await client.send(room.id, 'still here')).seq).toBe(1);
+    expect(asked).toEqual(['connect', 'refresh', 'refresh', 'refresh']);
+    expect(closes).toEqual([]);
+  });
+
+  it('on 4001 token expired gets a fresh token and reconnects', async () => {
+    const { client, asked, closes } = await guestClient('tkb', true);
+    await client.once('ready');
+    expect(closes).toEqual(['4001 token expired']);
+    expect(asked).toEqual(['connect', 'refresh', 'expired']);
+    const { room } = await client.request('room.create', { name: 'after expiry' });
+    expect((await client.send(room.id, 'back')).seq).toBe(1);
   });
 });

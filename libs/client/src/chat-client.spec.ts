@@ -356,7 +356,11 @@ describe('ChatClient', () => {
       jest.advanceTimersByTime(1000);
       await settled();
       expect(tokens).toEqual(['connect', 'refresh']);
-      expect(ws.lastOp('auth.refresh').data.token).toMatch(/\./);
+      const refresh = ws.lastOp('auth.refresh');
+      expect(refresh.data.token).toMatch(/\./);
+      const refreshed = client.once('refreshed');
+      ws.reply(refresh.ref!, { expiresAt: '2030-01-01T00:00:00.000Z' });
+      expect(await refreshed).toEqual({ expiresAt: '2030-01-01T00:00:00.000Z' });
     });
   });
 });

@@ -58,6 +58,8 @@ export interface ClientEvents extends Omit<EventDataMap, 'message.created' | 'he
   state: ConnectionState;
   /** The client cannot follow this room any more (no longer a member). */
   'room.lost': { roomId: string };
+  /** The socket's token was replaced (`auth.refresh`) before it expired. */
+  refreshed: { expiresAt: string };
   /** Something went wrong that the client worked around (a failed token refresh, an unfillable gap). */
   warning: { message: string; cause?: unknown };
 }
@@ -482,8 +484,9 @@ export class ChatClient extends Emitter<ClientEvents> {
     try {
       const token = await this.options.getToken('refresh');
       if (this.ws !== ws || !ws) return;
-      await this.rawRequest('auth.refresh', { token }, this.requestTimeoutMs);
+      const { expiresAt } = (await this.rawRequest('auth.refresh', { token }, this.requestTimeoutMs)) as ReplyDataOf<'auth.refresh'>;
       this.scheduleRefresh(token);
+      this.emit('refreshed', { expiresAt });
     } catch (err) {
       if (this.ws === ws) this.emit('warning', { message: `token refresh failed: ${errorText(err)}`, cause: err });
     }
