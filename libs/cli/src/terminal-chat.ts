@@ -4,6 +4,9 @@ import { messageLine } from './message-format';
 import { Output } from './output';
 import { RoomLog } from './room-log';
 
+/** Messages of a room shown on entering it (a join's reply carries up to 50). */
+const SHOWN_ON_ENTRY = 20;
+
 /**
  * The terminal's state — the room being talked in, the messages seen — and how server
  * events become lines. Commands (commands.ts) act on it.
@@ -28,10 +31,10 @@ export class TerminalChat {
   }
 
   /** Makes `room` the one plain lines go to, and shows its last messages. */
-  enter(room: Room, messages: Message[] = [], shown = 20): void {
+  enter(room: Room, messages: Message[]): void {
     this.current = room;
     this.out.line('info', `* now in #${room.name} (${room.id})${room.topic ? ` — ${room.topic}` : ''}`);
-    for (const m of messages.slice(-shown)) this.show(m);
+    for (const m of messages.slice(-SHOWN_ON_ENTRY)) this.show(m);
   }
 
   show(m: Message): void {

@@ -148,6 +148,26 @@ describe('ChatClient', () => {
       expect(client.me?.reconnected).toBe(true);
     });
 
+    it('waits longer after each failed attempt, within the backoff bounds, and starts over after a session', async () => {
+      jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+      start({ random: () => 0.999, backoff: { initialMs: 100, maxMs: 300 } });
+      const delays: number[] = [];
+      client.on('reconnecting', ({ delayMs }) => delays.push(delayMs));
+      client.connect().catch(() => undefined);
+      for (let i = 1; i <= 4; i++) {
+        const ws = await FakeWebSocket.next(i);
+        ws.drop(1006);
+        jest.advanceTimersByTime(delays[delays.length - 1] - 1);
+        await settled();
+        expect(FakeWebSocket.opened).toHaveLength(i); // not before its delay
+        jest.advanceTimersByTime(1);
+      }
+      const ws = await FakeWebSocket.next(5);
+      ws.accept();
+      ws.drop(1012);
+      expect(delays).toEqual([99, 199, 299, 299, 99]);
+    });
+
     it('spreads attempts over the gateways the url function names', async () => {
       const urls = ['ws://a/ws', 'ws://b/ws'];
       start({ url: (attempt) => urls[attempt % 2] });
