@@ -5,10 +5,10 @@ import { Emitter } from './emitter';
 import { ChatRequestError, ClientClosedError, ConnectionLostError, RequestTimeoutError } from './errors';
 import { Outbox, PendingSend } from './outbox';
 import { PendingRequests, ReplyFrame, replyError } from './pending-requests';
-import { RoomSequencer, Sequenced } from './room-sequencer';
+import { RoomSync } from './room-sync';
 import { tokenExpiresAt } from './token-expiry';
 import { OPEN, resolveWebSocket, WebSocketConstructor, WebSocketLike } from './web-socket';
-import { CloseCode, ErrorCode, EventDataMap, MAX_HISTORY_LIMIT, Message, Op, OpData, ReplyDataOf } from '../../protocol/src/wire';
+import { CloseCode, ErrorCode, EventDataMap, Message, Op, OpData, ReplyDataOf } from '../../protocol/src/wire';
 
 /** What an op accepts before the protocol's defaults and normalisation apply. */
 export type OpInput<O extends Op> = z.input<(typeof OpData)[O]>;
@@ -84,8 +84,7 @@ export class ChatClient extends Emitter<ClientEvents> {
   private readonly backoff: Backoff;
   private readonly requests = new PendingRequests();
   private readonly outbox = new Outbox();
-  private readonly sequencer = new RoomSequencer();
-  private readonly filling = new Set<string>();
+  private readonly rooms: RoomSync;
   private readonly readyWaiters = new Set<{ resolve: () => void; reject: (error: Error) => void }>();
   private ws?: WebSocketLike;
   private current: ConnectionState = 'idle';
@@ -105,6 +104,17 @@ export class ChatClient extends Emitter<ClientEvents> {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
     this.refreshAheadMs = options.refreshAheadMs ?? 60_000;
     this.backoff = new Backoff(options.backoff, options.random);
+    this.rooms = new RoomSync({
+      request: (op, data) => this.rawRequest(op, data, this.requestTimeoutMs),
+      deliver: (message) => this.emit('message', message),
+      lost: (roomId) => this.emit('room.lost', { roomId }),
+      warn: (message, cause) => this.emit('warning', { message, cause }),
+      restart: (reason, cause) => {
+        this.emit('warning', { message: `${reason} (${errorText(cause)}): reconnecting`, cause });
+        this.detach();
+        this.retry(HEARTBEAT_TIMEOUT, reason);
+      },
+    });
   }
 
   get state(): ConnectionState {
@@ -146,13 +156,13 @@ export class ChatClient extends Emitter<ClientEvents> {
     const deadline = Date.now() + timeoutMs;
     await this.untilReady(timeoutMs);
     const roomId = (parsed as { roomId?: string } | undefined)?.roomId;
-    if (op === 'room.join') this.sequencer.hold(roomId!);
+    this.rooms.sending(op, roomId);
     try {
       const reply = (await this.rawRequest(op, parsed, Math.max(1, deadline - Date.now()))) as ReplyDataOf<O>;
-      this.follow(op, roomId, reply);
+      this.rooms.answered(op, roomId, reply);
       return reply;
     } catch (err) {
-      if (op === 'room.join') this.sequencer.cancelHold(roomId!);
+      this.rooms.refused(op, roomId);
       throw err;
     }
   }
@@ -240,8 +250,7 @@ export class ChatClient extends Emitter<ClientEvents> {
     clearTimeout(this.refreshTimer);
     this.requests.failAll((op) => new ConnectionLostError(op));
     this.outbox.offTheWire();
-    this.sequencer.reset();
-    this.filling.clear();
+    this.rooms.reset();
   }
 
   private stop(code: number, reason: string): void {
@@ -311,18 +320,18 @@ export class ChatClient extends Emitter<ClientEvents> {
       case 'pong':
         return;
       case 'message.created':
-        return this.deliver(this.sequencer.accept(data as Message), (data as Message).roomId);
+        return this.rooms.received(data);
       case 'dm.opened':
-        this.followRoom((data as EventDataMap['dm.opened']).room);
+        this.rooms.follow((data as EventDataMap['dm.opened']).room);
         break;
       case 'room.member_joined': {
         const joined = data as EventDataMap['room.member_joined'];
-        if (joined.room && joined.user.id === this.session?.userId) this.followRoom(joined.room);
+        if (joined.room && joined.user.id === this.session?.userId) this.rooms.follow(joined.room);
         break;
       }
       case 'room.member_left': {
         const left = data as EventDataMap['room.member_left'];
-        if (left.userId === this.session?.userId) this.sequencer.drop(left.roomId);
+        if (left.userId === this.session?.userId) this.rooms.forget(left.roomId);
         break;
       }
     }
@@ -333,90 +342,11 @@ export class ChatClient extends Emitter<ClientEvents> {
     this.session = { userId: hello.userId, username: hello.username, connectionId: hello.connectionId, reconnected: this.sessions++ > 0 };
     this.backoff.reset();
     this.startHeartbeat(this.options.heartbeatMs ?? hello.heartbeatMs);
-    this.resume();
+    this.rooms.resume();
     this.setState('ready');
     this.emit('ready', this.session);
     for (const waiter of [...this.readyWaiters]) waiter.resolve();
     this.flushOutbox();
-  }
-
-  // ---- rooms: resume, order, gaps
-
-  /** After a (re)connect: everything after the last seq seen of each followed room. */
-  private resume(): void {
-    const rooms = this.sequencer.positions();
-    const roomIds = Object.keys(rooms);
-    if (roomIds.length === 0) return;
-    this.sequencer.sync(roomIds);
-    const ws = this.ws;
-    this.rawRequest('resume', { rooms }, this.requestTimeoutMs).then(
-      (reply) => {
-        const { forbidden } = reply as ReplyDataOf<'resume'>;
-        for (const roomId of forbidden) this.lose(roomId);
-        for (const roomId of roomIds) if (!forbidden.includes(roomId)) this.deliver(this.sequencer.settle(roomId), roomId);
-      },
-      (err) => {
-        if (err instanceof ConnectionLostError || this.ws !== ws) return; // the next session resumes again
-        this.emit('warning', { message: `resume failed (${errorText(err)}): reconnecting`, cause: err });
-        this.detach();
-        this.retry(HEARTBEAT_TIMEOUT, 'resume failed');
-      },
-    );
-  }
-
-  private deliver(sequenced: Sequenced, roomId: string): void {
-    for (const message of sequenced.deliver) this.emit('message', message);
-    if (sequenced.gapBefore !== undefined) void this.fillGap(roomId, sequenced.gapBefore);
-  }
-
-  /** Pages back with history over a hole before `before` (a truncated resume), then delivers in order. */
-  private async fillGap(roomId: string, before: number): Promise<void> {
-    if (this.filling.has(roomId)) return;
-    this.filling.add(roomId);
-    this.sequencer.sync([roomId]);
-    const ws = this.ws;
-    try {
-      const after = this.sequencer.lastSeq(roomId) ?? 0;
-      const limit = Math.min(MAX_HISTORY_LIMIT, before - after - 1);
-      const page = (await this.rawRequest('message.history', { roomId, beforeSeq: before, limit }, this.requestTimeoutMs)) as ReplyDataOf<'message.history'>;
-      if (this.ws !== ws) return;
-      for (const message of page.messages) this.sequencer.accept(message);
-      if (page.messages.length === 0) {
-        this.emit('warning', { message: `room ${roomId}: seqs ${after + 1}–${before - 1} are not in its history; skipped` });
-        this.sequencer.release(roomId, before - 1);
-      }
-    } catch (err) {
-      if (this.ws !== ws || err instanceof ConnectionLostError) return; // resumed again on the next session
-      if (err instanceof ChatRequestError && (err.code === ErrorCode.FORBIDDEN || err.code === ErrorCode.NOT_FOUND)) return this.lose(roomId);
-      this.emit('warning', { message: `room ${roomId}: paging back failed (${errorText(err)}): reconnecting`, cause: err });
-      this.detach();
-      return this.retry(HEARTBEAT_TIMEOUT, 'paging back failed');
-    } finally {
-      this.filling.delete(roomId);
-    }
-    this.deliver(this.sequencer.settle(roomId), roomId);
-  }
-
-  private lose(roomId: string): void {
-    this.sequencer.drop(roomId);
-    this.emit('room.lost', { roomId });
-  }
-
-  /** A room the user was put in (invite, DM): follow it from the snapshot the event carries. */
-  private followRoom(room: { id: string; lastSeq: number }): void {
-    if (!this.sequencer.has(room.id)) this.sequencer.release(room.id, room.lastSeq);
-  }
-
-  /** Keeps the followed rooms in step with what the app's ops did. */
-  private follow(op: Op, roomId: string | undefined, reply: unknown): void {
-    if (op === 'room.join') {
-      const { room, messages } = reply as ReplyDataOf<'room.join'>;
-      this.deliver(this.sequencer.release(room.id, messages.at(-1)?.seq ?? room.lastSeq), room.id);
-    } else if (op === 'room.create' || op === 'dm.open') {
-      this.followRoom((reply as ReplyDataOf<'room.create'>).room);
-    } else if (op === 'room.leave') {
-      this.sequencer.drop(roomId!);
-    }
   }
 
   // ---- sends
