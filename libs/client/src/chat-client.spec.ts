@@ -106,6 +106,7 @@ describe('ChatClient', () => {
       await expect(client.request('room.join', { roomId: '' })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('roomId') });
       await expect(client.send('r1', '   ')).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('text') });
       await expect(client.request('nonsense' as 'ping')).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+      await expect(client.request('constructor' as 'ping')).rejects.toMatchObject({ code: 'BAD_REQUEST', message: 'unknown op "constructor"' });
       expect(ws.sent.filter((f) => f.type !== 'ping')).toEqual([]);
     });
 

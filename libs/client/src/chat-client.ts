@@ -8,7 +8,7 @@ import { PendingRequests, ReplyFrame, replyError } from './pending-requests';
 import { RoomSync } from './room-sync';
 import { tokenExpiresAt } from './token-expiry';
 import { OPEN, resolveWebSocket, WebSocketConstructor, WebSocketLike } from './web-socket';
-import { CloseCode, ErrorCode, EventDataMap, Message, Op, OpData, ReplyDataOf } from '../../protocol/src/wire';
+import { CloseCode, ErrorCode, EventDataMap, isOp, Message, Op, OpData, ReplyDataOf } from '../../protocol/src/wire';
 
 /** What an op accepts before the protocol's defaults and normalisation apply. */
 export type OpInput<O extends Op> = z.input<(typeof OpData)[O]>;
@@ -432,9 +432,8 @@ type RequestArgs<O extends Op> = undefined extends OpInput<O>
 
 /** Checks an op's data against the protocol: bad input is a BAD_REQUEST here, with what is wrong. */
 function validate(op: Op, data: unknown): unknown {
-  const schema = OpData[op] as z.ZodType | undefined;
-  if (!schema) throw new ChatRequestError(ErrorCode.BAD_REQUEST, `unknown op "${op}"`);
-  const result = schema.safeParse(data);
+  if (!isOp(op)) throw new ChatRequestError(ErrorCode.BAD_REQUEST, `unknown op "${op}"`);
+  const result = (OpData[op] as z.ZodType).safeParse(data);
   if (result.success) return result.data;
   const what = result.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
   throw new ChatRequestError(ErrorCode.BAD_REQUEST, `bad data for ${op}: ${what}`);
