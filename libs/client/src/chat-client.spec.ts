@@ -1,18 +1,10 @@
 import { FakeWebSocket } from '../../../test/support/fake-web-socket';
+import { messageFixture } from '../../../test/support/message-fixture';
 import type { Message } from '../../protocol/src/wire';
 import { ChatClient, ChatClientOptions, TokenReason } from './chat-client';
 import { ChatRequestError, ClientClosedError, ConnectionLostError, RequestTimeoutError } from './errors';
 
-const msg = (seq: number, roomId = 'r1', author = 'u-other'): Message => ({
-  id: `${roomId}:${seq}`,
-  roomId,
-  seq,
-  author: { id: author, username: author.slice(2) },
-  text: `m${seq}`,
-  createdAt: '2026-01-01T00:00:00.000Z',
-  reactions: [],
-  attachments: [],
-});
+const msg = (seq: number, roomId = 'r1', authorId = 'u-other'): Message => messageFixture(seq, { roomId, authorId });
 const room = (id: string, lastSeq = 0) => ({ id, name: id, topic: '', kind: 'public', createdBy: 'u-me', createdAt: '', lastSeq, memberCount: 1 });
 
 /** A token the client can read `exp` from (it never checks signatures: the gateway does). */

@@ -1,16 +1,8 @@
 import type { Message } from '../../protocol/src/wire';
+import { messageFixture } from '../../../test/support/message-fixture';
 import { RoomSequencer } from './room-sequencer';
 
-const msg = (seq: number, roomId = 'r1'): Message => ({
-  id: `${roomId}:${seq}`,
-  roomId,
-  seq,
-  author: { id: 'u1', username: 'one' },
-  text: `m${seq}`,
-  createdAt: '2026-01-01T00:00:00.000Z',
-  reactions: [],
-  attachments: [],
-});
+const msg = (seq: number, roomId = 'r1'): Message => messageFixture(seq, { roomId });
 const seqs = (r: { deliver: Message[] }) => r.deliver.map((m) => m.seq);
 
 describe('RoomSequencer', () => {

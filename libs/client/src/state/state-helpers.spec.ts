@@ -1,20 +1,12 @@
 import { FakeWebSocket } from '../../../../test/support/fake-web-socket';
+import { messageFixture } from '../../../../test/support/message-fixture';
 import type { Message } from '../../../protocol/src/wire';
 import { ChatClient } from '../chat-client';
 import { MembersState } from './members-state';
 import { RoomsState } from './rooms-state';
 import { TypingState } from './typing-state';
 
-const msg = (seq: number, author: string, roomId = 'r1'): Message => ({
-  id: `${roomId}:${seq}`,
-  roomId,
-  seq,
-  author: { id: author, username: author },
-  text: `m${seq}`,
-  createdAt: '',
-  reactions: [],
-  attachments: [],
-});
+const msg = (seq: number, authorId: string): Message => messageFixture(seq, { authorId });
 const listing = { id: 'r1', name: 'general', topic: '', kind: 'public' as const, createdBy: 'u-me', createdAt: '', lastSeq: 4, memberCount: 2, unread: 2, joined: true };
 const settled = () => new Promise((resolve) => setImmediate(resolve));
 
