@@ -81,6 +81,7 @@ describe('the terminal chat (apps/cli)', () => {
     await bob.ask(`/join ${sideId}`, /^\* now in #side /);
     await bob.ask('/leave', /^\* you left #side$/);
     await bob.ask('hello?', /^! you are in no room/);
+    await bob.ask(`/join #${room.toUpperCase()}`, new RegExp(`^\\* now in #${room} `)); // by name, any case
 
     // Search (the index follows the chat a moment later).
     await waitFor(() => bob.ask('/search giraffe', /^(\(.*\) \[1\] \d\d:\d\d \S+: .*«giraffe».*|\* nothing found)$/).then((l) => !l.startsWith('*')), {

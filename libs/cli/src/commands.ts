@@ -72,6 +72,7 @@ export const COMMANDS: Record<string, Command> = {
       chat.out.line('info', `${'<text>'.padEnd(28)} a message to the current room`);
     },
   },
+  // Listed for /help; runLine ends the input loop on them before any command runs.
   quit: { usage: '/quit', help: 'leave the chat', run: () => undefined },
   exit: { usage: '/exit', help: 'leave the chat', run: () => undefined },
   clear: { usage: '/clear', help: 'clear the screen', run: (chat) => chat.out.clear() },
