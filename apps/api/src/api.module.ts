@@ -27,6 +27,7 @@ import { SearchQueries } from '@chat/search';
 import { EndpointPolicy, PushSubscriptions, vapidKeysOf } from '@chat/push';
 import { PushController, VAPID_PUBLIC_KEY } from './push/push.controller';
 import { NotifyLevels } from './rooms/notify-levels.service';
+import { UsersController } from './users/users.controller';
 
 export interface ApiDeps {
   config: Config;
@@ -55,7 +56,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [ObservabilityModule.forRoot(readiness)],
-      controllers: [AuthController, RoomsController, SearchController, PushController, ClientConfigController],
+      controllers: [AuthController, RoomsController, SearchController, PushController, UsersController, ClientConfigController],
       providers: [
         { provide: API_CONFIG, useValue: config },
         { provide: API_LOGGER, useValue: logger },
@@ -72,6 +73,7 @@ export class ApiModule {
         { provide: PushSubscriptions, useValue: new PushSubscriptions(db, config.push.maxSubscriptionsPerUser) },
         { provide: EndpointPolicy, useValue: new EndpointPolicy(config.push.allowPrivateEndpoints) },
         { provide: SearchQueries, useValue: new SearchQueries(db) },
+        { provide: UserRepository, useValue: users },
         BearerGuard,
         { provide: APP_PIPE, useFactory: schemaValidationPipe },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
