@@ -150,7 +150,7 @@ export const COMMANDS: Record<string, Command> = {
       if (level !== 'all' && level !== 'mentions' && level !== 'none') throw new UsageError('usage: /notify all|mentions|none');
       const room = needRoom(chat);
       await chat.client.request('notify.set', { roomId: room.id, level });
-      chat.out.line('info', `notifications for #${room.name}: ${level}`);
+      chat.out.line('info', `* notifications for #${room.name}: ${level}`);
     },
   },
   dm: {
