@@ -16,6 +16,7 @@
  *   LOAD_ACK_P99_MS      threshold on send→ack p99 (default: the script's, 250)
  *   LOAD_MAX_ERROR_RATE  threshold on failed virtual users, % of created (default: the script's, 1)
  *   LOAD_TARGET          http://host:port of a running deployment (its guest-login throttle must allow the users)
+ *   LOAD_STACK_ENV       extra env for the local stack's apps, "K=V,K2=V2" (e.g. RATE_USER_SENDS=5 to see a run fail)
  *   LOAD_PG_URL          PostgreSQL admin URL for the fresh database (default TEST_PG_URL or postgres://postgres@127.0.0.1:5432/test)
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -82,6 +83,16 @@ function overrides() {
   return { config };
 }
 
+/** LOAD_STACK_ENV="K=V,K2=V2" → { K: 'V', K2: 'V2' }. */
+function stackEnv() {
+  const out = {};
+  for (const pair of (env.LOAD_STACK_ENV ?? '').split(',')) {
+    const eq = pair.indexOf('=');
+    if (eq > 0) out[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+  }
+  return out;
+}
+
 /** Starts the local stack; returns its URLs and a stop function that undoes whatever started. */
 async function startLocalStack() {
   const devstackPath = join(ROOT, 'dist', 'libs', 'devstack', 'src', 'index.js');
@@ -103,7 +114,7 @@ async function startLocalStack() {
     // Rate limits stay at their defaults: a user here sends one message per 1–3 s, well inside
     // them (10/s per connection, 300/min per user). startStack already lifts the guest-login
     // throttle (20 per address per 10 min), since every user logs in from 127.0.0.1.
-    stack = await startStack({ redisUrl: redis.url, databaseUrl: db.url, gateways: 2, messages: 1, presence: 1 });
+    stack = await startStack({ redisUrl: redis.url, databaseUrl: db.url, gateways: 2, messages: 1, presence: 1, env: stackEnv() });
   } catch (err) {
     await stop();
     throw err;
