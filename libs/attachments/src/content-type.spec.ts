@@ -1,6 +1,6 @@
 import { ContentType, sniffBinaryType } from './content-type';
 import { imageDimensions } from './image-dimensions';
-import { SampleFiles } from './sample-files';
+import { SampleFiles } from '../../../test/support/sample-files';
 import { UploadInspector } from './upload-inspector';
 
 async function inspect(...chunks: Buffer[]) {

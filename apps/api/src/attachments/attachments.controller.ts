@@ -6,6 +6,7 @@ import { Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res, UseGua
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { API_LOGGER } from '../api.tokens';
+import { closeAfterAnswer } from '../http/linger-close';
 import { AttachmentIdParam, AttachmentLinkQuery } from './attachment-params.schema';
 
 /**
@@ -35,7 +36,7 @@ export class AttachmentsController {
     } catch (err) {
       // Refused before the body was read to its end (too large): answer, then hang up rather
       // than read the rest of an unbounded body.
-      if (!request.complete) response.setHeader('Connection', 'close');
+      if (!request.complete) closeAfterAnswer(request, response);
       throw err;
     }
   }

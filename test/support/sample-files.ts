@@ -1,6 +1,6 @@
 /**
- * Smallest headers of each sniffed format, built byte by byte (for unit tests here and the
- * end-to-end tests): enough for sniffing and for the image readers.
+ * Smallest headers of each sniffed format, built byte by byte (libs/attachments unit tests,
+ * the attachments end-to-end test): enough for sniffing and for the image readers.
  */
 export const SampleFiles = {
   png(width: number, height: number): Buffer {
