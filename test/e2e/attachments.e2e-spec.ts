@@ -1,4 +1,5 @@
 import { AttachmentStorage, LocalDiskStorage, S3Storage, StoredObjectMissing } from '@chat/attachments';
+import { existsSync, readdirSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { ChatStack, startChatStack, uniqueName } from '../support/chat-stack';
@@ -221,6 +222,23 @@ describe.each(BACKENDS)('attachments on $name', ({ s3 }) => {
     expect(streamed.body.error).toEqual({ code: 'TOO_LARGE', message: `the file is larger than ${MAX_BYTES} bytes` });
     // Answered long before the body could have been read to its end.
     expect(streamed.written).toBeLessThan(total / 4);
+  });
+
+  it('removes what was spooled of an upload the client abandons midway', async () => {
+    const alice = await guest(stack.apiUrl, uniqueName('fx'));
+    const spool = join(stack.dataDir, 'uploads-in-progress');
+    const spooled = () => (existsSync(spool) ? readdirSync(spool) : []);
+    const boundary = 'b0undary';
+    const req = httpRequest(`${stack.apiUrl}/api/uploads`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${alice.token}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+    });
+    req.on('error', () => undefined); // we cut it off ourselves
+    req.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="half.bin"\r\n\r\n`);
+    req.write(Buffer.alloc(32 * 1024, 0x62));
+    await waitFor(() => spooled().length === 1, { timeoutMs: 10_000, what: 'the upload to be spooled' });
+    req.destroy();
+    await waitFor(() => spooled().length === 0, { timeoutMs: 10_000, what: 'the abandoned spool file to be removed' });
   });
 
   it('refuses sends with unknown, foreign, used or too many attachments, and downloads by non-members or of unknown ids', async () => {

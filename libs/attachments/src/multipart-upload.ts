@@ -59,7 +59,9 @@ export function receiveUpload(request: IncomingMessage, limits: UploadLimits): P
       if (settled) return;
       settled = true;
       request.unpipe(parser);
-      // A file spooled by then is not handed to anyone: remove it.
+      // Ends a file part still streaming (its spool file is removed by spool) …
+      parser.destroy();
+      // … and a file spooled by then is not handed to anyone: remove it.
       void spooling?.then((file) => rm(file.path, { force: true }), () => undefined);
       reject(err);
     };
@@ -81,6 +83,8 @@ export function receiveUpload(request: IncomingMessage, limits: UploadLimits): P
       }, fail);
     });
     request.on('error', fail);
+    // The client went away mid-body (nobody reads this answer; it only ends the work).
+    request.on('close', () => request.complete || fail(badRequest('the upload was cut off')));
     request.pipe(parser);
   });
 }

@@ -14,8 +14,8 @@ export interface SweepOptions {
 /**
  * Removes uploads nobody will use — never attached within the TTL, or of a deleted message —
  * rows first (the DELETE … RETURNING claims them, so replicas sweeping at once never share
- * one), then their bytes. A replica dying in between leaves bytes no row points to: no
- * reader can reach them, and an operator can list them against the table.
+ * one), then their bytes. A replica dying in between, or a delete the storage refuses,
+ * leaves bytes no row points to: no reader can reach them; the latter are logged by key.
  */
 export class OrphanSweeper {
   private timer?: NodeJS.Timeout;
@@ -46,7 +46,13 @@ export class OrphanSweeper {
     let removed = 0;
     for (;;) {
       const keys = await this.repository.removeUnwanted(before, batch);
-      await Promise.all(keys.map((key) => this.storage.delete(key)));
+      const results = await Promise.allSettled(keys.map((key) => this.storage.delete(key)));
+      // Their rows are gone: name the keys so an operator can remove the bytes by hand.
+      const kept = keys.filter((_key, i) => results[i].status === 'rejected');
+      if (kept.length > 0) {
+        const reason = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason;
+        this.logger.error({ keys: kept, err: reason }, 'bytes of removed attachments could not be deleted');
+      }
       removed += keys.length;
       this.metrics.swept.inc(keys.length);
       if (keys.length < batch) return removed;
