@@ -66,7 +66,7 @@ export function toMessage(row: MessageRow): Message {
     text: row.deleted_at ? '' : row.text,
     createdAt: iso(row.created_at),
     reactions: [],
-    attachments: row.deleted_at ? [] : (row.attachments ?? []).map(toAttachment),
+    attachments: row.deleted_at ? [] : row.attachments.map(toAttachment),
   };
   if (row.edited_at) message.editedAt = iso(row.edited_at);
   if (row.deleted_at) message.deletedAt = iso(row.deleted_at);
