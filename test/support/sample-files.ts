@@ -1,3 +1,5 @@
+import { crc32, deflateSync } from 'node:zlib';
+
 /**
  * Smallest headers of each sniffed format, built byte by byte (libs/attachments unit tests,
  * the attachments end-to-end test): enough for sniffing and for the image readers.
@@ -11,6 +13,30 @@ export const SampleFiles = {
     ihdr.writeUInt32BE(height, 12);
     ihdr.writeUInt8(8, 16); // bit depth; colour type, compression, filter, interlace 0; CRC left 0
     return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ihdr]);
+  },
+
+  /** A complete PNG a browser can draw: `width` × `height` pixels of one RGB colour. */
+  decodablePng(width: number, height: number, rgb: [number, number, number] = [0, 122, 90]): Buffer {
+    const chunk = (type: string, data: Buffer) => {
+      const head = Buffer.alloc(8);
+      head.writeUInt32BE(data.length, 0);
+      head.write(type, 4, 'latin1');
+      const crc = Buffer.alloc(4);
+      crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
+      return Buffer.concat([head, data, crc]);
+    };
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(width, 0);
+    ihdr.writeUInt32BE(height, 4);
+    ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB, no interlace
+    const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: width }, () => rgb).flat())]);
+    const pixels = deflateSync(Buffer.concat(Array.from({ length: height }, () => row)));
+    return Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      chunk('IHDR', ihdr),
+      chunk('IDAT', pixels),
+      chunk('IEND', Buffer.alloc(0)),
+    ]);
   },
 
   gif(width: number, height: number): Buffer {
