@@ -4,7 +4,7 @@
  * uWS topics for fan-out and nothing else: no Redis, no database, no durability, no auth check.
  * Env: PORT. Prints "READY <port>" when listening.
  */
-import uWS from 'uWebSockets.js';
+import { uWS } from '@chat/uws';
 
 interface Conn {
   userId: string;

@@ -43,6 +43,13 @@ describe('gateway hardening', () => {
     return client;
   }
 
+  it('refuses to start a second gateway on a port another one listens on (uWS would share it)', async () => {
+    const port = new URL(url).port;
+    await expect(stack.add('gateway', { GATEWAY_PORT: port })).rejects.toThrow(/cannot listen on 127\.0\.0\.1:\d+ \(GATEWAY_PORT\): the port is in use/);
+    // The first one still has its port to itself and answers.
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+  });
+
   it('closes 4001 a valid token of a user that does not exist, with no hello', async () => {
     const token = await new TokenService(JWT_SECRET, 3600).sign({ id: randomUUID(), username: 'ghost' });
     const client = await open(token, { waitHello: false });

@@ -43,6 +43,8 @@ describe('api security', () => {
       HOST: '127.0.0.1',
       API_PORT: '0',
       GATEWAY_PORT: '8080',
+      // Nothing under ./data: the database is handed in, and VAPID keys stay in memory.
+      DATA_DIR: 'memory',
       LOG_LEVEL: 'silent',
       JWT_SECRET: randomBytes(48).toString('base64url'),
       REDIS_URL: redisServer.url,

@@ -43,6 +43,8 @@ function configFor(webDir: string, extra: Record<string, string> = {}): Config {
     HOST: '127.0.0.1',
     API_PORT: '0',
     GATEWAY_PORT: '8080',
+    // Nothing under ./data: the database is handed in, and VAPID keys stay in memory.
+    DATA_DIR: 'memory',
     LOG_LEVEL: 'silent',
     JWT_SECRET,
     REDIS_URL: redisUrl,
@@ -263,6 +265,40 @@ describe.each<Engine>(['pglite', 'postgres'])('api on %s', (engine) => {
       const theirs = (await (await get('/api/rooms', other.token)).json()) as { rooms: { id: string; joined: boolean }[] };
       expect(theirs.rooms).toContainEqual({ ...lobby, joined: false, unread: 0 });
       expect(theirs.rooms.map((r) => r.id)).not.toContain(secret.id);
+    });
+  });
+
+  describe('push subscriptions, by default (https, public addresses only)', () => {
+    // A real browser key (any P-256 point does) and a 16-byte auth secret.
+    const keys = {
+      p256dh: 'BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM',
+      auth: 'A'.repeat(22),
+    };
+    const subscribe = async (endpoint: string, token: string) =>
+      fetch(`${base}/api/push/subscriptions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ endpoint, keys }),
+      });
+
+    it.each([
+      'http://push.example.com/x',
+      'https://127.0.0.1/x',
+      'https://[::1]/x',
+      'https://localhost/x',
+      'https://10.0.0.1/x',
+      'https://169.254.169.254/latest/meta-data/',
+    ])('refuses %s with 400', async (endpoint) => {
+      const { token } = await guest();
+      const res = await subscribe(endpoint, token);
+      await expectError(res, 400, 'BAD_REQUEST');
+    });
+
+    it('serves the VAPID public key without a token', async () => {
+      const res = await get('/api/push/vapid-public-key');
+      expect(res.status).toBe(200);
+      const { publicKey } = (await res.json()) as { publicKey: string };
+      expect(Buffer.from(publicKey, 'base64url')).toHaveLength(65);
     });
   });
 

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { runMain } from '@chat/observability';
+import { createLogger, runMain } from '@chat/observability';
 import { openDatabase } from '@chat/store';
 import { startApi } from '../../api/src/api.app';
 import { startGateway } from '../../gateway/src/gateway.app';
@@ -19,12 +19,14 @@ runMain('chat', async (config, logger) => {
   const redis = await ensureLocalRedis(config.redis.url, logger);
   const cfg = { ...config, redis: { url: redis.url } };
   const db = await openDatabase({ url: cfg.database.url, dataDir: cfg.database.dataDir });
-  const api = await startApi(cfg, { db, logger: logger.child({ app: 'api' }) });
-  const messages = await startMessages(cfg, { db, logger: logger.child({ app: 'messages' }) });
-  const presence = await startPresence(cfg, { logger: logger.child({ app: 'presence' }) });
-  const search = await startSearch(cfg, { db, logger: logger.child({ app: 'search' }) });
-  const push = await startPush(cfg, { db, logger: logger.child({ app: 'push' }) });
-  const gateway = await startGateway(cfg, logger.child({ app: 'gateway' }));
+  // One logger per app (a child of `logger` would write "app" twice).
+  const loggerOf = (app: string) => createLogger(app, cfg.logLevel, cfg.logFormat);
+  const api = await startApi(cfg, { db, logger: loggerOf('api') });
+  const messages = await startMessages(cfg, { db, logger: loggerOf('messages') });
+  const presence = await startPresence(cfg, { logger: loggerOf('presence') });
+  const search = await startSearch(cfg, { db, logger: loggerOf('search') });
+  const push = await startPush(cfg, { db, logger: loggerOf('push') });
+  const gateway = await startGateway(cfg, loggerOf('gateway'));
 
   const host = cfg.host === '0.0.0.0' ? 'localhost' : cfg.host;
   process.stdout.write(

@@ -44,7 +44,6 @@ export async function startApi(config: Config, deps: { db: Database; logger: Log
     throw err;
   }
   const { port } = app.getHttpServer().address() as AddressInfo;
-  deps.logger.info({ port, host: config.host }, 'api listening');
   return { port, close };
 }
 

@@ -31,6 +31,7 @@ import { SearchQueries } from '@chat/search';
 import { EndpointPolicy, PushSubscriptions, vapidKeysOf } from '@chat/push';
 import { PushController, VAPID_PUBLIC_KEY } from './push/push.controller';
 import { NotifyLevels } from './rooms/notify-levels.service';
+import { UsersController } from './users/users.controller';
 
 export interface ApiDeps {
   config: Config;
@@ -70,7 +71,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [ObservabilityModule.forRoot(readiness)],
-      controllers: [AuthController, RoomsController, SearchController, PushController, AttachmentsController, ClientConfigController],
+      controllers: [AuthController, RoomsController, SearchController, PushController, UsersController, AttachmentsController, ClientConfigController],
       providers: [
         { provide: API_CONFIG, useValue: config },
         { provide: API_LOGGER, useValue: logger },
@@ -87,6 +88,7 @@ export class ApiModule {
         { provide: PushSubscriptions, useValue: new PushSubscriptions(db, config.push.maxSubscriptionsPerUser) },
         { provide: EndpointPolicy, useValue: new EndpointPolicy(config.push.allowPrivateEndpoints) },
         { provide: SearchQueries, useValue: new SearchQueries(db) },
+        { provide: UserRepository, useValue: users },
         {
           provide: AttachmentsService,
           useValue: new AttachmentsService(

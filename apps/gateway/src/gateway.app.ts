@@ -38,6 +38,7 @@ export async function startGateway(config: Config, logger: Logger) {
     port: config.gateway.port,
     heartbeatMs: config.gateway.heartbeatMs,
     maxBackpressureBytes: config.gateway.maxBackpressureBytes,
+    sharePort: config.gateway.sharePort,
   });
   await gateway.start();
   const port = await server.listen();

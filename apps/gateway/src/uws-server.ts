@@ -1,4 +1,4 @@
-import uWS from 'uWebSockets.js';
+import { listenOn, uWS } from '@chat/uws';
 import { ConnectionData, Gateway, GatewayCloseCode } from '@chat/gateway-core';
 import { Readiness, renderMetrics } from '@chat/observability';
 import { MAX_FRAME_BYTES } from '@chat/protocol';
@@ -8,6 +8,8 @@ export interface UwsServerOptions {
   port: number;
   heartbeatMs: number;
   maxBackpressureBytes: number;
+  /** Let another process listen on the same port (SO_REUSEPORT); off: a taken port fails the start. */
+  sharePort: boolean;
 }
 
 /** Fatal: a frame that is not UTF-8 is refused (1007), never decoded with replacement characters. */
@@ -87,8 +89,10 @@ export function createUwsServer(gateway: Gateway, readiness: Readiness, options:
     publish: (topic: string, message: string) => app.publish(topic, message, false),
     listen: () =>
       new Promise<number>((resolve, reject) =>
-        app.listen(options.host, options.port, (socket) => {
-          if (!socket) return reject(new Error(`gateway cannot listen on ${options.host}:${options.port}`));
+        listenOn(app, options.host, options.port, !options.sharePort, (socket) => {
+          if (!socket) {
+            return reject(new Error(`gateway cannot listen on ${options.host}:${options.port} (GATEWAY_PORT): the port is in use or not allowed`));
+          }
           listenSocket = socket;
           resolve(uWS.us_socket_local_port(socket as unknown as uWS.us_socket));
         }),

@@ -1,16 +1,6 @@
 import 'reflect-metadata';
-import { runMain } from '@chat/observability';
-import { openDatabase } from '@chat/store';
+import { runDatabaseApp } from '@chat/app-main';
 import { startPush } from './push.app';
 
-runMain('push', async (config, logger) => {
-  const db = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir });
-  const running = await startPush(config, { db, logger });
-  logger.info({ port: running.port, engine: db.engine }, 'push listening');
-  return {
-    close: async () => {
-      await running.close();
-      await db.close();
-    },
-  };
-});
+/** Standalone entry of the push app (`npm run start:push`, one container). */
+runDatabaseApp('push', startPush);

@@ -2,7 +2,7 @@ import { Config } from '@chat/config';
 import { Logger, startServiceApp } from '@chat/observability';
 import { PushService } from '@chat/push';
 import { Database } from '@chat/store';
-import { StreamEventErrorFilter } from '@chat/stream-transport';
+import { connectChatEvents } from '@chat/stream-transport';
 import { PUSH_NOTIFIER, PushEventsController } from './push-events.controller';
 
 /**
@@ -17,12 +17,7 @@ export async function startPush(config: Config, deps: { db: Database; logger: Lo
     {
       controllers: [PushEventsController],
       providers: [{ provide: PUSH_NOTIFIER, useValue: service.notifier }],
-      beforeListen: async (nest) => {
-        const events = nest.connectMicroservice({ strategy: service.transport() }, { inheritAppConfig: false });
-        // Handler errors must reach the transport as thrown: it tells transient from poison by them.
-        events.useGlobalFilters(new StreamEventErrorFilter());
-        await nest.startAllMicroservices();
-      },
+      beforeListen: (nest) => connectChatEvents(nest, service.transport()),
     },
   );
   return { port: app.port, service, close: app.close };

@@ -2,7 +2,7 @@ import { Config } from '@chat/config';
 import { Logger, startServiceApp } from '@chat/observability';
 import { SearchService } from '@chat/search';
 import { Database } from '@chat/store';
-import { StreamEventErrorFilter } from '@chat/stream-transport';
+import { connectChatEvents } from '@chat/stream-transport';
 import { SEARCH_INDEX_WRITER, SearchEventsController } from './search-events.controller';
 
 /**
@@ -17,12 +17,7 @@ export async function startSearch(config: Config, deps: { db: Database; logger: 
     {
       controllers: [SearchEventsController],
       providers: [{ provide: SEARCH_INDEX_WRITER, useValue: service.writer }],
-      beforeListen: async (nest) => {
-        const events = nest.connectMicroservice({ strategy: service.transport() }, { inheritAppConfig: false });
-        // Handler errors must reach the transport as thrown: it tells transient from poison by them.
-        events.useGlobalFilters(new StreamEventErrorFilter());
-        await nest.startAllMicroservices();
-      },
+      beforeListen: (nest) => connectChatEvents(nest, service.transport()),
     },
   );
   return { port: app.port, service, close: app.close };

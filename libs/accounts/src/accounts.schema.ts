@@ -1,10 +1,8 @@
-import { USERNAME_PATTERN } from '@chat/protocol';
+import { usernameString } from '@chat/protocol';
 import { z } from 'zod';
 
 /** Request bodies of `/api/auth/*` (PROTOCOL.md "HTTP auth"). Unknown fields are dropped. */
-export const Username = z
-  .string()
-  .regex(USERNAME_PATTERN, 'must be 2 to 32 characters: letters, digits, "_", "." or "-"');
+export const Username = usernameString;
 
 export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 200;

@@ -31,7 +31,11 @@ export const EnvSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** json: one JSON object per line; pretty: for people; auto: pretty on a terminal, else json. */
+    LOG_FORMAT: z.enum(['json', 'pretty', 'auto']).default('auto'),
     HOST: z.string().default('0.0.0.0'),
+    /** How long an app waits at start for Redis and PostgreSQL before it exits naming the variable. */
+    STARTUP_TIMEOUT_MS: positive.default(30_000),
     REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
     DATABASE_URL: z.string().url().optional(),
     DATA_DIR: z.string().default('./data'),
@@ -81,6 +85,8 @@ export const EnvSchema = z
     GUEST_LOGIN: bool.default(true),
     SHARDS: positive.max(1024).default(16),
     GATEWAY_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+    /** Let several gateway processes listen on one port (SO_REUSEPORT); off: a taken port stops the start. */
+    GATEWAY_SHARE_PORT: bool.default(false),
     HEARTBEAT_MS: positive.min(4000).default(25_000),
     AUTH_TIMEOUT_MS: positive.default(10_000),
     REQUEST_TIMEOUT_MS: positive.default(10_000),
@@ -171,7 +177,9 @@ export function toConfig(env: Env, sources: ConfigSources) {
   return {
     env: env.NODE_ENV,
     logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT,
     host: env.HOST,
+    startupTimeoutMs: env.STARTUP_TIMEOUT_MS,
     redis: { url: env.REDIS_URL },
     database: { url: env.DATABASE_URL, dataDir: env.DATA_DIR },
     auth: {
@@ -199,6 +207,7 @@ export function toConfig(env: Env, sources: ConfigSources) {
       maxPendingFrames: env.MAX_PENDING_FRAMES,
       heartbeatIntervalMs: env.GATEWAY_HEARTBEAT_INTERVAL_MS,
       maxSocketsPerUser: env.MAX_SOCKETS_PER_USER,
+      sharePort: env.GATEWAY_SHARE_PORT,
     },
     rateLimits: {
       connection: {

@@ -41,3 +41,14 @@ export function loadConfig(): Config {
   });
   return cached;
 }
+
+/** A URL fit for logs and error messages: its password replaced by `***`. */
+export function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(not a URL)';
+  }
+}

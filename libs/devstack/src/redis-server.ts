@@ -104,7 +104,10 @@ class PortTakenError extends Error {}
 
 async function startOn(port: number, { maxAttempts = 200, extraArgs = [] }: StartRedisOptions): Promise<RedisServerHandle> {
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', ...extraArgs];
-  const child: ChildProcess = spawn(REDIS_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: a Ctrl-C at the terminal (SIGINT to the foreground group) must reach
+  // the app that owns this server first, so the app can shut down in order and stop it last —
+  // not kill Redis under an app that then retries it forever.
+  const child: ChildProcess = spawn(REDIS_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
 
   // Keep the tail of the output for error messages.
   let output = '';

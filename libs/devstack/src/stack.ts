@@ -38,8 +38,8 @@ export interface Stack {
   apiUrl: string;
   gatewayUrls: string[];
   processes: StackProcess[];
-  /** Starts one more process of an app (e.g. a replacement messages instance, an api replica with other settings). */
-  add(app: 'api' | 'gateway' | 'messages' | 'presence' | 'search' | 'push', env?: Record<string, string>): Promise<StackProcess>;
+  /** Starts one more process of an app (e.g. a replacement messages instance, an api replica with other settings); `port` to restart one in place. */
+  add(app: 'api' | 'gateway' | 'messages' | 'presence' | 'search' | 'push', env?: Record<string, string>, port?: number): Promise<StackProcess>;
   /** The DATA_DIR every app of the stack shares (generated keys live there). */
   dataDir: string;
   stop(): Promise<void>;
@@ -150,7 +150,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       apiUrl: `http://127.0.0.1:${api.port}`,
       gatewayUrls: gateways.map((g) => `ws://127.0.0.1:${g.port}/ws`),
       processes,
-      add: (app, env) => launch(app, env),
+      add: (app, env, port) => launch(app, env, port),
       dataDir,
       stop: async () => {
         await stopAll(processes);

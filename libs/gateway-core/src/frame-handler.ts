@@ -38,6 +38,7 @@ const HANDLED_BY = {
   'room.members': 'services',
   'room.invite': 'services',
   'dm.open': 'services',
+  'user.lookup': 'services',
   'room.kick': 'services',
   'room.ban': 'services',
   'room.unban': 'services',

@@ -27,6 +27,7 @@ import { RoomMuteHandler } from './handlers/room-mute.handler';
 import { RoomSetRoleHandler } from './handlers/room-set-role.handler';
 import { RoomUnbanHandler } from './handlers/room-unban.handler';
 import { SessionSyncHandler } from './handlers/session-sync.handler';
+import { UserLookupHandler } from './handlers/user-lookup.handler';
 import { MemberList } from './member-list';
 import { DirectMembership } from './membership';
 import { MembershipCache } from './membership-cache';
@@ -90,6 +91,7 @@ export class MessagesService {
       'room.members': new RoomMembersHandler(direct, memberList),
       'message.history': new MessageHistoryHandler(messages, direct),
       resume: new ResumeHandler(rooms, messages, limit),
+      'user.lookup': new UserLookupHandler(users),
     };
     const ordered = {
       '$catchup': new CatchupHandler(messages, cache, limit),

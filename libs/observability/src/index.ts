@@ -5,3 +5,4 @@ export * from './pino-nest.logger';
 export * from './readiness';
 export * from './run-main';
 export * from './service-app';
+export * from './startup-dependencies';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MAX_ATTACHMENTS_PER_MESSAGE, MAX_HISTORY_LIMIT, MAX_MUTE_MS, MAX_REF_LENGTH, MAX_SEARCH_QUERY_LENGTH, MAX_TEXT_LENGTH } from './limits';
 import { NotifyLevel } from './objects.schema';
-import { displayText, freeText, idString, messageIdString, seqNumber } from './safe-strings.schema';
+import { displayText, freeText, idString, messageIdString, seqNumber, usernameString } from './safe-strings.schema';
 
 /**
  * Every client → server op of PROTOCOL.md with the shape of its `data`.
@@ -31,6 +31,8 @@ export const OpData = {
   'room.members': z.object({ roomId: id }),
   'room.invite': z.object({ roomId: id, userId: id }),
   'dm.open': z.object({ userId: id }),
+  /** Finds a user by name (any case), so a client can invite or DM someone it knows by name. */
+  'user.lookup': z.object({ username: usernameString }),
   // Moderation (additions to PROTOCOL.md; see docs/protocol.md).
   'room.kick': z.object({ roomId: id, userId: id, reason }),
   'room.ban': z.object({ roomId: id, userId: id, reason }),

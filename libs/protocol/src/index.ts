@@ -9,6 +9,7 @@ export * from './limits';
 export * from './mentions';
 export * from './objects.schema';
 export * from './push.schema';
+export * from './replies';
 export * from './routing';
 export * from './safe-strings.schema';
 export * from './server-frames';

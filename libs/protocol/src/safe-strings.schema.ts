@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_SEQ } from './limits';
+import { MAX_SEQ, USERNAME_PATTERN } from './limits';
 
 /**
  * String and number shapes every frame field is built from. They keep out of the services
@@ -58,3 +58,8 @@ export const messageIdString = idString.refine((s) => {
   const digits = /:(\d+)$/.exec(s)?.[1];
   return digits === undefined || digits.length > 10 ? digits === undefined : Number(digits) <= MAX_SEQ;
 }, 'names a seq beyond the largest a room can have');
+
+/** A username as accounts are created and looked up with. */
+export const usernameString = z
+  .string()
+  .regex(USERNAME_PATTERN, 'must be 2 to 32 characters: letters, digits, "_", "." or "-"');

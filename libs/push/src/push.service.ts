@@ -1,9 +1,9 @@
 import { Config } from '@chat/config';
 import { Logger, Readiness } from '@chat/observability';
 import { RedisPresenceReader } from '@chat/presence';
-import { createRedis, Groups, Keys, Queues } from '@chat/redis';
+import { createRedis, Groups, Queues } from '@chat/redis';
 import { Database } from '@chat/store';
-import { RedisStreamsServer } from '@chat/stream-transport';
+import { chatEventsServer, RedisStreamsServer } from '@chat/stream-transport';
 import { instanceId } from '@chat/streams';
 import { Queue, Worker } from 'bullmq';
 import Redis from 'ioredis';
@@ -68,9 +68,9 @@ export class PushService {
 
   /** The transport that feeds `@EventPattern` handlers from every shard's event stream. */
   transport(): RedisStreamsServer {
-    return new RedisStreamsServer({
+    return chatEventsServer({
       redisUrl: this.config.redis.url,
-      streams: Array.from({ length: this.config.shards }, (_, shard) => Keys.eventStream(shard)),
+      shards: this.config.shards,
       group: Groups.push,
       consumer: this.instanceId,
       claimIdleMs: this.config.push.claimIdleMs,

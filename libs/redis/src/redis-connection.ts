@@ -1,3 +1,4 @@
+import { redactedUrl } from '@chat/config';
 import Redis, { RedisOptions } from 'ioredis';
 
 /** Where connection errors go (a pino logger fits). */
@@ -23,16 +24,33 @@ export function createRedis(url: string, name: string, options: RedisOptions = {
   return redis;
 }
 
-/** Resolves once the connection answers PING, or rejects after `timeoutMs`. */
-export async function pingRedis(url: string, timeoutMs = 1000): Promise<boolean> {
+/** Resolves once the server at `url` answers PING; rejects with why not (refused, timeout, auth…). */
+export async function probeRedis(url: string, timeoutMs = 1000): Promise<void> {
   const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs });
-  probe.on('error', () => undefined);
+  // The connection's own error (ECONNREFUSED, ENOTFOUND, WRONGPASS…) says more than the
+  // "Connection is closed." that connect() rejects with after it.
+  let cause: Error | undefined;
+  probe.on('error', (err: Error) => (cause ??= err));
   try {
     await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
+    const reply = await probe.ping();
+    if (reply !== 'PONG') throw new Error(`PING answered ${reply}`);
+  } catch (err) {
+    throw cause ?? err;
   } finally {
     probe.disconnect();
   }
+}
+
+/** True when the server at `url` answers PING within `timeoutMs`. */
+export async function pingRedis(url: string, timeoutMs = 1000): Promise<boolean> {
+  return probeRedis(url, timeoutMs).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Redis as a dependency an app waits for when it starts (runMain). */
+export function redisAtStart(url: string) {
+  return { name: 'Redis', variable: 'REDIS_URL', where: redactedUrl(url), probe: () => probeRedis(url, 2000) };
 }

@@ -3,7 +3,7 @@ import { BatchProcessor, MessagingMetrics } from '@chat/messaging';
 import { Logger, Readiness } from '@chat/observability';
 import { createRedis, Groups, Keys } from '@chat/redis';
 import { Database } from '@chat/store';
-import { RedisStreamsServer } from '@chat/stream-transport';
+import { chatEventsServer, RedisStreamsServer } from '@chat/stream-transport';
 import { GroupReader, instanceId } from '@chat/streams';
 import Redis from 'ioredis';
 import { CoalescingIndexWriter } from './coalescing-index-writer';
@@ -52,9 +52,9 @@ export class SearchService {
 
   /** The transport that feeds `@EventPattern` handlers from every shard's event stream. */
   transport(): RedisStreamsServer {
-    return new RedisStreamsServer({
+    return chatEventsServer({
       redisUrl: this.config.redis.url,
-      streams: Array.from({ length: this.config.shards }, (_, shard) => Keys.eventStream(shard)),
+      shards: this.config.shards,
       group: Groups.search,
       consumer: this.instanceId,
       claimIdleMs: this.config.search.claimIdleMs,

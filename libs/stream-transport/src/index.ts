@@ -6,3 +6,4 @@ export * from './redis-streams.context';
 export * from './redis-streams.server';
 export * from './stream-event-error.filter';
 export * from './stream-transport.metrics';
+export * from './chat-events.transport';

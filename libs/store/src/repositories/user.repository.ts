@@ -36,6 +36,13 @@ export class UserRepository {
     return rows[0] && toRecord(rows[0]);
   }
 
+  /** The public face of the user with this name (any case); NOT_FOUND when nobody has it. */
+  async requireByUsername(username: string): Promise<User> {
+    const found = await this.findByUsername(username);
+    if (!found) throw new ChatError(ErrorCode.NOT_FOUND, `no user named "${username}"`);
+    return { id: found.id, username: found.username };
+  }
+
   async findById(id: string): Promise<UserRecord | undefined> {
     const rows = await this.db.query<UserRow>('SELECT id, username, password_hash FROM users WHERE id = $1', [id]);
     return rows[0] && toRecord(rows[0]);

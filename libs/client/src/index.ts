@@ -1,0 +1,10 @@
+export * from './backoff';
+export * from './chat-client';
+export * from './errors';
+export * from './web-socket';
+export * from './state/members-state';
+export * from './state/rooms-state';
+export * from './state/typing-state';
+export * from './http-api';
+export type { EventDataMap, Member, Message, Op, PresenceStatus, ReplyDataMap, Room, RoomListing, SearchHit, User } from '../../protocol/src/wire';
+export { ErrorCode } from '../../protocol/src/wire';
