@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Browser, BrowserContext, chromium, Locator, Page } from 'playwright-core';
 import { ChatStack, startChatStack, uniqueName } from '../support/chat-stack';
+import { SampleFiles } from '../support/sample-files';
 import { waitFor } from '../support/wait-for';
 
 /**
@@ -215,6 +216,49 @@ describe('web client in a browser', () => {
     await send(alice.page, 'just us');
     await bob.page.locator('#dm-rooms li', { hasText: alice.name }).locator('.badge', { hasText: '1' }).waitFor();
 
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('sends files: an image shows to the other member, another file downloads, a deleted message drops them', async () => {
+    const alice = await person('fila', 0);
+    const bob = await person('filb', 0);
+    const room = uniqueName('files');
+    await createRoom(alice.page, room);
+    await bob.page.getByRole('button', { name: 'refresh rooms' }).click();
+    await bob.page.getByRole('button', { name: `join ${room}` }).click();
+    await roomTitle(bob.page, room);
+
+    await alice.page.locator('#composer-file-input').setInputFiles([
+      { name: 'dot.png', mimeType: 'image/png', buffer: SampleFiles.decodablePng(40, 30) },
+      { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('plain notes') },
+    ]);
+    await count(alice.page.locator('#composer-files li.ready'), 2, 'both files uploaded');
+    await send(alice.page, 'the plan');
+
+    const seen = message(bob.page, 'the plan');
+    const image = seen.locator('img[alt="dot.png"]');
+    await image.waitFor();
+    // Drawn, at its own size: the signed link served the real bytes.
+    await waitFor(async () => (await image.evaluate((img) => (img as unknown as { complete: boolean; naturalWidth: number }).complete && (img as unknown as { naturalWidth: number }).naturalWidth)) === 40, { what: 'the image to load' });
+    const file = seen.getByRole('button', { name: '📎 notes.txt (11 B)' });
+    const download = bob.page.waitForEvent('download');
+    await file.click();
+    expect(await (await download).suggestedFilename()).toBe('notes.txt');
+    expect(await alice.page.locator('#composer-files li').count()).toBe(0);
+
+    // Files alone go under their names.
+    await alice.page.locator('#composer-file-input').setInputFiles([{ name: 'solo.txt', mimeType: 'text/plain', buffer: Buffer.from('solo') }]);
+    await count(alice.page.locator('#composer-files li.ready'), 1, 'the file uploaded');
+    await alice.page.locator('#composer-input').press('Enter');
+    await message(bob.page, 'solo.txt').getByRole('button', { name: '📎 solo.txt (4 B)' }).waitFor();
+
+    const mine = message(alice.page, 'the plan');
+    await mine.hover();
+    alice.page.once('dialog', (dialog) => void dialog.accept());
+    await mine.getByRole('button', { name: 'Delete' }).click();
+    await bob.page.locator('#message-list li.msg.deleted').first().waitFor();
+    expect(await bob.page.locator('#message-list li.msg.deleted .attachment').count()).toBe(0);
+    expect(await bob.page.locator('img[alt="dot.png"]').count()).toBe(0);
     expect(pageErrors).toEqual([]);
   });
 

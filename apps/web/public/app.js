@@ -15,6 +15,8 @@ const TYPING_EVERY_MS = 3000; // typing.start at most this often; the server exp
 const ROOM_LIST_EVERY_MS = 30_000; // new public rooms have no event: poll for them
 const SEND_RETRIES = 6;
 const RETRYABLE = new Set(['UNAVAILABLE', 'TIMEOUT', 'DISCONNECTED']);
+const MAX_ATTACHMENTS = 10; // per message (docs/protocol.md "Attachments")
+const LINK_RENEW_BEFORE_MS = 30_000; // a signed link this close to expiring is fetched anew
 
 let config = null;
 let conn = null;
@@ -23,6 +25,8 @@ let lastTypingAt = { roomId: null, at: 0 };
 let markTimer = null;
 let sending = null; // the outbox entry whose message.send is under way
 const marking = new Map(); // roomId → the seq of our read.mark still in flight
+const linkRequests = new Set(); // attachment ids whose signed link is being fetched
+let uploadKeys = 0;
 
 /** Sends an op; a failure becomes a toast (and is re-thrown for callers that care). */
 async function call(type, data, what = type) {
@@ -203,6 +207,33 @@ document.addEventListener('visibilitychange', () => {
   refreshRooms().catch(ignore);
 });
 
+// ---- attachments -------------------------------------------------------------------------
+
+/** An HTTP call to the api with the session's token; a refusal throws its `{code, message}`. */
+async function api(path, init = {}) {
+  const res = await fetch(path, { ...init, headers: { ...init.headers, authorization: `Bearer ${localStorage.getItem(TOKEN_KEY)}` } });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw Object.assign(new Error(body.error?.message ?? `HTTP ${res.status}`), { code: body.error?.code });
+  return body;
+}
+
+/** Uploads one picked file; it waits in the composer until sent (or is dropped on failure). */
+async function upload(file) {
+  const entry = { key: ++uploadKeys, name: file.name, state: 'uploading' };
+  state.uploads.push(entry);
+  store.changed();
+  const form = new FormData();
+  form.append('file', file, file.name);
+  try {
+    entry.attachment = (await api('/api/uploads', { method: 'POST', body: form })).attachment;
+    entry.state = 'ready';
+  } catch (err) {
+    state.uploads = state.uploads.filter((e) => e !== entry);
+    toast(describeError(err, `Uploading ${file.name}`), 'error');
+  }
+  store.changed();
+}
+
 // ---- sending -----------------------------------------------------------------------------
 
 /** crypto.randomUUID exists only in secure contexts (https, localhost); LAN http needs a fallback. */
@@ -215,10 +246,10 @@ function newClientMsgId() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-function queueSend(roomId, text, replyTo) {
+function queueSend(roomId, text, replyTo, attachments = []) {
   // Sending ends our typing on the server, so the next keystroke may announce it again.
   lastTypingAt = { roomId: null, at: 0 };
-  const p = { clientMsgId: newClientMsgId(), roomId, text, replyTo, state: 'queued', note: null, attempts: 0 };
+  const p = { clientMsgId: newClientMsgId(), roomId, text, replyTo, attachments, state: 'queued', note: null, attempts: 0 };
   state.outbox.set(p.clientMsgId, p);
   views.scrollToBottomNext();
   store.changed();
@@ -259,6 +290,7 @@ async function trySend(p) {
       text: p.text,
       clientMsgId: p.clientMsgId,
       ...(p.replyTo ? { replyTo: p.replyTo } : {}),
+      ...(p.attachments.length ? { attachments: p.attachments } : {}),
     });
     store.putMessage(message, { replace: false });
     state.outbox.delete(p.clientMsgId);
@@ -434,10 +466,68 @@ const actions = {
       call('message.edit', { messageId: m.id, text }, 'editing').then(({ message }) => store.putMessage(message, { replace: true }), ignore);
       return true;
     }
-    queueSend(roomId, text, state.replyTo?.id);
+    if (state.uploads.some((u) => u.state === 'uploading')) {
+      toast('Wait a moment: files are still uploading.');
+      return false;
+    }
+    const files = state.uploads.map((u) => u.attachment);
+    // A message always has text (the protocol requires it): files alone go under their names.
+    queueSend(roomId, text.trim() ? text : files.map((f) => f.name).join(', '), state.replyTo?.id, files.map((f) => f.id));
     state.replyTo = null;
+    state.uploads = [];
     store.changed();
     return true;
+  },
+
+  /** Files picked in the composer start uploading at once. */
+  attachFiles(files) {
+    const room = MAX_ATTACHMENTS - state.uploads.length;
+    if (files.length > room) toast(`A message takes at most ${MAX_ATTACHMENTS} files.`, 'error');
+    for (const file of [...files].slice(0, Math.max(0, room))) upload(file);
+  },
+
+  removeUpload(key) {
+    state.uploads = state.uploads.filter((u) => u.key !== key);
+    store.changed();
+  },
+
+  /** Whether the composer may send without text (it has files). */
+  hasUploads() {
+    return state.uploads.length > 0;
+  },
+
+  /**
+   * A signed link to show an attachment (an <img> cannot send our token), or undefined while
+   * it is being fetched (the view redraws when it arrives).
+   */
+  attachmentLink(id) {
+    const link = state.attachmentLinks.get(id);
+    if (link && Date.parse(link.expiresAt) - Date.now() > LINK_RENEW_BEFORE_MS) return link.url;
+    if (!linkRequests.has(id)) {
+      linkRequests.add(id);
+      api(`/api/attachments/${encodeURIComponent(id)}/link`)
+        .then((fresh) => {
+          state.attachmentLinks.set(id, fresh);
+          store.changed();
+        }, ignore)
+        .finally(() => linkRequests.delete(id));
+    }
+    return link?.url;
+  },
+
+  /** Opens an attachment (a file downloads, an image shows) through a fresh signed link. */
+  async openAttachment(attachment) {
+    try {
+      const { url } = await api(`/api/attachments/${encodeURIComponent(attachment.id)}/link`);
+      const a = document.createElement('a');
+      a.href = url;
+      a.target = '_blank';
+      a.rel = 'noopener';
+      a.download = attachment.name;
+      a.click();
+    } catch (err) {
+      toast(describeError(err, `Opening ${attachment.name}`), 'error');
+    }
   },
 
   sendThreadReply(text) {

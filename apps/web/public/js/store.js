@@ -23,6 +23,10 @@ export const state = {
   panel: 'members', // right-hand panel: 'members' | 'thread'
   replyTo: null, // the Message the composer replies to
   editing: null, // the Message the composer edits
+  /** Files picked in the composer: {key, name, state: 'uploading'|'ready', attachment?}, in order. */
+  uploads: [],
+  /** attachment id → {url, expiresAt}: signed links, so <img> can load without a header. */
+  attachmentLinks: new Map(),
 };
 
 let listeners = [];
@@ -55,6 +59,8 @@ export function reset() {
   state.panel = 'members';
   state.replyTo = null;
   state.editing = null;
+  state.uploads = [];
+  state.attachmentLinks.clear();
   state.myPresence = 'online';
   changed();
 }
@@ -216,7 +222,7 @@ export function findMessage(roomId, id) {
 
 export function markDeleted(roomId, id) {
   const at = new Date().toISOString();
-  updateMessage(roomId, id, (m) => ({ ...m, text: '', deletedAt: m.deletedAt ?? at, reactions: [] }));
+  updateMessage(roomId, id, (m) => ({ ...m, text: '', deletedAt: m.deletedAt ?? at, reactions: [], attachments: [] }));
 }
 
 export function setReaction({ roomId, messageId, emoji, count, userIds }) {

@@ -92,18 +92,22 @@ export function bind(a) {
   $('thread-older').onclick = () => actions.loadOlderReplies();
   $('thread-close').onclick = () => actions.closeThread();
   $('composer-cancel').onclick = () => actions.cancelComposerMode();
-  bindComposer($('composer'), $('composer-input'), (text) => actions.submitComposer(text), () => actions.typing());
+  bindComposer($('composer'), $('composer-input'), (text) => actions.submitComposer(text), () => actions.typing(), () => actions.hasUploads());
+  $('composer-file-input').onchange = (e) => {
+    actions.attachFiles(e.target.files);
+    e.target.value = ''; // the same file may be picked again
+  };
   bindComposer($('thread-composer'), $('thread-input'), (text) => actions.sendThreadReply(text), () => actions.typing());
   $('composer-input').addEventListener('keydown', (e) => {
     if (e.key === 'Escape') actions.cancelComposerMode();
   });
 }
 
-/** Enter sends, Shift+Enter is a new line; the box grows with its text. */
-function bindComposer(form, input, submit, onTyping) {
+/** Enter sends, Shift+Enter is a new line; the box grows with its text. Empty text only with `sendsEmpty()`. */
+function bindComposer(form, input, submit, onTyping, sendsEmpty = () => false) {
   const send = () => {
     const text = input.value;
-    if (!text.trim()) return;
+    if (!text.trim() && !sendsEmpty()) return;
     if (submit(text) !== false) {
       input.value = '';
       grow(input);
@@ -304,7 +308,28 @@ function renderRoom() {
   renderedRoomId = room.id;
 
   renderComposerContext();
+  renderUploads();
   renderTyping(room.id);
+}
+
+function renderUploads() {
+  const list = $('composer-files');
+  list.hidden = state.uploads.length === 0;
+  patchList(
+    list,
+    state.uploads.map((u) => ({
+      key: `u${u.key}`,
+      sig: u.state,
+      make: () =>
+        h(
+          'li',
+          { class: `upload ${u.state}` },
+          h('span', {}, `📎 ${u.name}`),
+          u.state === 'uploading' ? h('span', { class: 'muted small' }, ' uploading…') : null,
+          h('button', { type: 'button', class: 'icon', 'aria-label': `remove ${u.name}`, onclick: () => actions.removeUpload(u.key) }, '×'),
+        ),
+    })),
+  );
 }
 
 function renderComposerContext() {
@@ -392,14 +417,41 @@ function messageItem(m, { prev, replyCount = 0, inThread = false }) {
     !!prev && !m.replyTo && prev.author.id === m.author.id && Date.parse(m.createdAt) - Date.parse(prev.createdAt) < GROUP_WINDOW_MS;
   const preview = m.replyTo && !inThread ? (parent ? `${parent.author.username}: ${snippet(parent, 60)}` : 'an earlier message') : '';
   const reactions = m.reactions.map((r) => [r.emoji, r.count, r.userIds.includes(state.me?.id)]);
+  // Images show through signed links; once one is there the element keeps it (no reload when it is renewed).
+  const links = m.attachments.map((a) => (isImage(a) ? actions.attachmentLink(a.id) : undefined));
+  const files = m.attachments.map((a, i) => [a.id, !!links[i]]);
   return {
     key: `m${m.seq}`,
-    sig: JSON.stringify([m.id, m.text, m.editedAt, m.deletedAt, reactions, compact, preview, replyCount, mine, inThread]),
-    make: () => messageEl(m, { mine, compact, preview, replyCount, inThread }),
+    sig: JSON.stringify([m.id, m.text, m.editedAt, m.deletedAt, reactions, files, compact, preview, replyCount, mine, inThread]),
+    make: () => messageEl(m, { mine, compact, preview, replyCount, inThread, links }),
   };
 }
 
-function messageEl(m, { mine, compact, preview, replyCount, inThread }) {
+const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+const isImage = (a) => IMAGE_TYPES.has(a.type) && a.width && a.height;
+const THUMB = { width: 320, height: 240 };
+
+function formatSize(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** An image as a thumbnail (its box sized up front, so the timeline does not jump), anything else as a file chip. */
+function attachmentEl(a, link) {
+  if (!isImage(a)) {
+    return h('button', { type: 'button', class: 'attachment file', onclick: () => actions.openAttachment(a) }, `📎 ${a.name} (${formatSize(a.size)})`);
+  }
+  const scale = Math.min(1, THUMB.width / a.width, THUMB.height / a.height);
+  const size = { width: Math.max(1, Math.round(a.width * scale)), height: Math.max(1, Math.round(a.height * scale)) };
+  return h(
+    'button',
+    { type: 'button', class: 'attachment image', title: a.name, onclick: () => actions.openAttachment(a) },
+    link ? h('img', { src: link, alt: a.name, ...size }) : h('span', { class: 'attachment-placeholder' }, a.name),
+  );
+}
+
+function messageEl(m, { mine, compact, preview, replyCount, inThread, links }) {
   const time = new Date(m.createdAt);
   const deleted = !!m.deletedAt;
   return h(
@@ -422,6 +474,7 @@ function messageEl(m, { mine, compact, preview, replyCount, inThread }) {
       deleted ? h('em', {}, 'message deleted') : m.text,
       m.editedAt && !deleted ? h('span', { class: 'muted small' }, ' (edited)') : null,
     ),
+    m.attachments.length ? h('div', { class: 'attachments' }, m.attachments.map((a, i) => attachmentEl(a, links[i]))) : null,
     m.reactions.length
       ? h(
           'div',
