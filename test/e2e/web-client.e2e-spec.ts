@@ -90,7 +90,7 @@ describe('web client in a browser', () => {
   }
 
   /** User ids are not on screen any more (people are found by name); the page's state has it. */
-  const myId = (page: Page): Promise<string> => page.evaluate(() => (window as unknown as { streamchat: { state: { me: { id: string } } } }).streamchat.state.me.id);
+  const myId = (page: Page): Promise<string> => page.evaluate<string>('window.streamchat.state.me.id');
   const online = (page: Page) => page.locator('#conn-status[data-state="online"]').waitFor();
   const roomTitle = (page: Page, room: string) => page.locator('#room-title', { hasText: room }).waitFor();
   /** A delivered (not pending) message with exactly this text in the open room. */

@@ -1,6 +1,7 @@
 // The web client's service worker: shows a Web Push (docs/protocol.md "Push notifications":
-// the payload is {title, body, roomId, messageId, url}) and, on a click, focuses a tab of the
-// client on that url, or opens one. Served from the web root so its scope is the whole client.
+// the payload is {title, body, roomId, messageId, url}) and, on a click, brings a tab of the
+// client to that url — an open tab is focused and told to open the message, else a new one
+// opens. Served from the web root so its scope is the whole client.
 
 self.addEventListener('install', () => self.skipWaiting());
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
@@ -9,9 +10,18 @@ self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim(
 function safeUrl(url) {
   try {
     const u = new URL(String(url ?? '/'), self.location.origin);
-    return u.origin === self.location.origin ? u.href : self.location.origin + '/';
+    return u.origin === self.location.origin ? u.href : `${self.location.origin}/`;
   } catch {
-    return self.location.origin + '/';
+    return `${self.location.origin}/`;
+  }
+}
+
+/** Keeps the worker alive for `work` (waitUntil refuses events that are not the browser's own). */
+function keepAlive(event, work) {
+  try {
+    event.waitUntil(work);
+  } catch {
+    // a synthetic event: the work runs anyway
   }
 }
 
@@ -22,9 +32,9 @@ self.addEventListener('push', (event) => {
   } catch {
     payload = { body: event.data?.text() ?? '' };
   }
-  const title = String(payload.title ?? 'streamchat');
-  event.waitUntil(
-    self.registration.showNotification(title, {
+  keepAlive(
+    event,
+    self.registration.showNotification(String(payload.title ?? 'streamchat'), {
       body: String(payload.body ?? ''),
       tag: payload.messageId ? String(payload.messageId) : undefined,
       data: { url: safeUrl(payload.url) },
@@ -35,17 +45,14 @@ self.addEventListener('push', (event) => {
 self.addEventListener('notificationclick', (event) => {
   event.notification.close();
   const url = safeUrl(event.notification.data?.url);
-  event.waitUntil(
+  keepAlive(
+    event,
     (async () => {
       const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
       const tab = windows.find((c) => new URL(c.url).origin === self.location.origin);
-      if (tab) {
-        // A tab this worker controls can be navigated; any other is asked to open the message itself.
-        const moved = await tab.navigate(url).catch(() => null);
-        if (!moved) tab.postMessage({ type: 'streamchat.open', url });
-        return (moved ?? tab).focus().catch(() => undefined);
-      }
-      return self.clients.openWindow(url);
+      if (!tab) return self.clients.openWindow(url);
+      tab.postMessage({ type: 'streamchat.open', url });
+      return tab.focus().catch(() => undefined);
     })(),
   );
 });

@@ -297,7 +297,7 @@ export function openThread(roomId, root) {
 
 export function closeThread() {
   state.thread = null;
-  state.panel = 'members';
+  if (state.panel === 'thread') state.panel = 'members'; // search results stay open across rooms
   changed();
 }
 
