@@ -15,6 +15,15 @@ import { waitFor } from '../support/wait-for';
  * layout, and uploads by drag-and-drop and paste with a progress bar.
  * Screenshots of the main screens go to docs/screenshots/.
  */
+// The functions given to page.evaluate run in the browser; the repository's typecheck has no
+// DOM lib, so the few browser names they use are declared loosely here.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+declare const document: any, window: any, navigator: any, self: any, DataTransfer: any, DragEvent: any, ClipboardEvent: any, PushManager: any;
+type Notification = any;
+type PushSubscription = any;
+type ServiceWorkerRegistration = any;
+type HTMLImageElement = any;
+
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const UI_TIMEOUT_MS = 15_000;
 const SHOTS = join(__dirname, '..', '..', 'docs', 'screenshots');
@@ -172,7 +181,7 @@ describe('web client features in a browser', () => {
     expect(await link.getAttribute('target')).toBe('_blank');
     expect(await link.getAttribute('rel')).toBe('noopener noreferrer');
     // The server found the mention; bob sees his name highlighted, and the message marked for him.
-    expect(await text.locator('.mention.me').textContent()).toBe(`@${bob.name}`);
+    expect(await text.locator('.mention.mention-self').textContent()).toBe(`@${bob.name}`);
     expect(await rich.getAttribute('class')).toContain('mentions-me');
 
     await send(alice.page, '```\nconst x = "<b>1</b>";\n```');
@@ -356,7 +365,7 @@ describe('web client features in a browser', () => {
       sw.dispatchEvent(new PushEventCtor('push', { data }));
       for (let i = 0; i < 50; i++) {
         const list = await sw.registration.getNotifications();
-        if (list.length) return list.map((n) => ({ title: n.title, body: n.body, url: (n.data as { url: string }).url }));
+        if (list.length) return list.map((n: any) => ({ title: n.title, body: n.body, url: (n.data as { url: string }).url }));
         await new Promise((r) => setTimeout(r, 100));
       }
       return [];

@@ -62,7 +62,7 @@ function inline(text, ctx) {
       const lower = name.toLowerCase();
       if ((lower === 'room' && ctx.mentionsRoom) || ctx.mentioned.has(lower)) {
         end = m.index + name.length + 1;
-        node = el('span', `mention${lower === ctx.me || lower === 'room' ? ' me' : ''}`, [`@${name}`]);
+        node = el('span', `mention${lower === ctx.me || lower === 'room' ? ' mention-self' : ''}`, [`@${name}`]);
       }
     }
     if (!node) continue;
