@@ -16,7 +16,7 @@ export const state = {
   presence: new Map(), // userId → status
   usernames: new Map(), // userId → username, for typing lines and reply previews
   typing: new Map(), // roomId → userIds
-  /** clientMsgId → {clientMsgId, roomId, text, replyTo, state: 'sending'|'retrying'|'failed', note} */
+  /** clientMsgId → {clientMsgId, roomId, text, replyTo, attachments, state: 'sending'|'failed', note}: sends not committed yet */
   outbox: new Map(),
   /** The open thread: {roomId, root, msgs: Map<seq, Message>, hasMore} */
   thread: null,

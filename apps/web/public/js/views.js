@@ -878,7 +878,8 @@ function messageEl(m, { mine, compact, preview, replyCount, inThread, links }) {
 
 /** A message of ours not yet acknowledged; `compact` when it follows one of ours. */
 function pendingItem(p, compact) {
-  const waiting = (p.state === 'sending' || p.state === 'queued') && state.connection.state !== 'online';
+  // The SDK holds a send while disconnected and retries it after RATE_LIMITED / UNAVAILABLE.
+  const waiting = p.state === 'sending' && state.connection.state !== 'online';
   return {
     key: `p${p.clientMsgId}`,
     pending: true,
@@ -892,15 +893,7 @@ function pendingItem(p, compact) {
         h(
           'div',
           { class: 'pending-state small' },
-          p.state === 'failed'
-            ? `Not sent${p.note ? `: ${p.note}` : ''}. `
-            : p.state === 'retrying'
-              ? `${p.note ?? 'retrying'}… `
-              : waiting
-                ? 'waiting for the connection… '
-                : p.state === 'queued'
-                  ? 'waiting to send… '
-                  : 'sending… ',
+          p.state === 'failed' ? `Not sent${p.note ? `: ${p.note}` : ''}. ` : waiting ? 'waiting for the connection… ' : 'sending… ',
           p.state === 'failed' ? h('button', { type: 'button', class: 'link', onclick: () => actions.retrySend(p.clientMsgId) }, 'Retry') : null,
           p.state === 'failed' ? h('button', { type: 'button', class: 'link', onclick: () => actions.discardSend(p.clientMsgId) }, 'Discard') : null,
         ),
