@@ -272,6 +272,7 @@ describe('web client features in a browser', () => {
     await menu.getByRole('menuitem', { name: 'Mute 10 minutes' }).click();
     await members.locator('li', { hasText: bob.name }).locator('.muted-tag').waitFor();
     await bob.page.locator('#member-list li', { hasText: bob.name }).locator('.muted-tag').waitFor();
+    await bob.page.locator('#composer-input[placeholder^="You are muted here until"]').waitFor();
 
     await alice.page.getByRole('button', { name: `moderate ${bob.name}` }).click();
     await menu.getByRole('menuitem', { name: 'Unmute' }).click();

@@ -201,6 +201,10 @@ function onEvent(frame) {
 /** Each message once, in order per room (the SDK drops duplicates and fills gaps). */
 function onMessage(m) {
   const known = state.rooms.has(m.roomId);
+  // Arriving while the tab is in the background: the "new messages" line goes above it.
+  if (document.visibilityState !== 'visible' && m.roomId === state.currentRoomId && m.author.id !== state.me?.id && state.newLine?.roomId !== m.roomId) {
+    state.newLine = { roomId: m.roomId, afterSeq: m.seq - 1 };
+  }
   store.putMessage(m, { replace: false });
   if (!known) refreshRooms().catch(ignore);
   if (m.roomId === state.currentRoomId) scheduleMarkRead();

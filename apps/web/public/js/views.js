@@ -474,7 +474,10 @@ function renderRoom() {
   const notify = $('notify-select');
   notify.hidden = !room.joined;
   if (room.notify && notify.value !== room.notify && document.activeElement !== notify) notify.value = room.notify;
-  $('composer-input').placeholder = `Message ${room.kind === 'dm' ? displayName(room) : `#${room.name}`}`;
+  const mutedMe = mutedUntil(room.id, state.me?.id);
+  $('composer-input').placeholder = mutedMe
+    ? `You are muted here until ${new Date(mutedMe).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}`
+    : `Message ${room.kind === 'dm' ? displayName(room) : `#${room.name}`}`;
 
   const t = state.timelines.get(room.id);
   $('load-older').hidden = !t?.hasMore;
