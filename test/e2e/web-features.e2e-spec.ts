@@ -184,6 +184,15 @@ describe('web client features in a browser', () => {
     expect(await text.locator('.mention.mention-self').textContent()).toBe(`@${bob.name}`);
     expect(await rich.getAttribute('class')).toContain('mentions-me');
 
+    // Drawn again from scratch (a reload), every message keeps its formatting.
+    await send(alice.page, 'another **bold** one ending in https://example.org/x).');
+    await message(bob.page, 'another bold one').locator('a[href="https://example.org/x"]').waitFor();
+    await bob.page.reload();
+    await online(bob.page);
+    await roomTitle(bob.page, room);
+    expect(await message(bob.page, 'see this and that').locator('strong').textContent()).toBe('this');
+    expect(await message(bob.page, 'another bold one').locator('strong').textContent()).toBe('bold');
+
     await send(alice.page, '```\nconst x = "<b>1</b>";\n```');
     await bob.page.locator('#message-list pre.code-block code', { hasText: 'const x = "<b>1</b>";' }).waitFor();
 

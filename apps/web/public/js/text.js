@@ -46,7 +46,9 @@ function el(tag, className, children) {
 function inline(text, ctx) {
   const out = [];
   let last = 0;
-  for (const m of text.matchAll(INLINE)) {
+  // A regex of its own per call: calls nest (bold, italic) and each moves its own lastIndex.
+  const re = new RegExp(INLINE.source, 'g');
+  for (let m = re.exec(text); m; m = re.exec(text)) {
     const g = m.groups;
     let end = m.index + m[0].length;
     let node = null;
@@ -69,7 +71,7 @@ function inline(text, ctx) {
     if (m.index > last) out.push(text.slice(last, m.index));
     out.push(node);
     last = end;
-    INLINE.lastIndex = end;
+    re.lastIndex = end; // a URL's trimmed tail, or a mention's final dot, is read again as text
   }
   if (last < text.length) out.push(text.slice(last));
   return out;
@@ -79,7 +81,7 @@ function inline(text, ctx) {
 export function renderText(text, ctx) {
   const out = [];
   let last = 0;
-  for (const m of text.matchAll(FENCE)) {
+  for (const m of text.matchAll(new RegExp(FENCE.source, 'g'))) {
     if (m.index > last) out.push(...inline(text.slice(last, m.index), ctx));
     out.push(el('pre', 'code-block', [el('code', '', [m[1].replace(/\n$/, '')])]));
     last = m.index + m[0].length;
