@@ -77,7 +77,7 @@ describe('web client in a browser', () => {
     await page.goto(`${stack.apiUrl}/`);
     const name = uniqueName(prefix);
     await login(page, name);
-    const id = (await page.locator('#me-id').textContent())?.trim() ?? '';
+    const id = await myId(page);
     expect(id).not.toBe('');
     return { page, name, id };
   }
@@ -89,6 +89,8 @@ describe('web client in a browser', () => {
     await page.locator('#me-name', { hasText: name }).waitFor();
   }
 
+  /** User ids are not on screen any more (people are found by name); the page's state has it. */
+  const myId = (page: Page): Promise<string> => page.evaluate<string>('window.streamchat.state.me.id');
   const online = (page: Page) => page.locator('#conn-status[data-state="online"]').waitFor();
   const roomTitle = (page: Page, room: string) => page.locator('#room-title', { hasText: room }).waitFor();
   /** A delivered (not pending) message with exactly this text in the open room. */
@@ -268,7 +270,7 @@ describe('web client in a browser', () => {
     await carol.page.evaluate("localStorage.removeItem('streamchat.token')");
     await carol.page.reload();
     await login(carol.page, carol.name.toUpperCase());
-    expect((await carol.page.locator('#me-id').textContent())?.trim()).toBe(carol.id);
+    expect(await myId(carol.page)).toBe(carol.id);
 
     // Anyone else asking for the name is refused.
     const elsewhere = await fetch(`${stack.apiUrl}/api/auth/guest`, {
