@@ -43,6 +43,19 @@ describe('chat domain', () => {
   const event = (type: string, roomId: string) => (f: Frame) => f.type === type && f.data.roomId === roomId;
 
   describe('private rooms and invites', () => {
+    it('announces a new public room to everyone on every gateway (room.created), and a private one to nobody', async () => {
+      const creator = await person('rcreator', 0);
+      const elsewhere = await person('rwatcher', 1);
+      const announced = (f: Frame) => f.type === 'room.created';
+      const seen = elsewhere.client.next(announced);
+      const { room: hidden } = await creator.client.call('room.create', { name: 'quiet', kind: 'private' });
+      const { room: open } = await creator.client.call('room.create', { name: 'town square', topic: 'all welcome' });
+      // Events of one publisher arrive in order: the first announcement is the public room's.
+      expect((await seen).data.room).toEqual(open);
+      expect(elsewhere.client.events('room.created').map((f) => f.data.room.id)).not.toContain(hidden.id);
+      expect(creator.client.events('room.created').map((f) => f.data.room.id)).toContain(open.id);
+    });
+
     it('hides a private room from non-members, refuses their join, and lets an invite in', async () => {
       const owner = await person('powner', 0);
       const guestUser = await person('pguest', 1);

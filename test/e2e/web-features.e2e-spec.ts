@@ -125,13 +125,13 @@ describe('web client features in a browser', () => {
     carol = await person('carol');
     expect(await alice.page.locator('text=/^id /').count()).toBe(0); // no user ids on screen
 
-    // A public room alice creates shows up in bob's "to join" list by itself (room.list refresh).
+    // A public room alice creates shows up in bob's "to join" list at once (room.created).
     room = uniqueName('lobby');
     await createRoom(alice.page, room);
-    await bob.page.locator('#public-rooms li', { hasText: room }).waitFor({ timeout: 25_000 });
+    await bob.page.locator('#public-rooms li', { hasText: room }).waitFor({ timeout: 5_000 });
     await bob.page.getByRole('button', { name: `join ${room}` }).click();
     await roomTitle(bob.page, room);
-    await carol.page.locator('#public-rooms li', { hasText: room }).waitFor({ timeout: 25_000 });
+    await carol.page.locator('#public-rooms li', { hasText: room }).waitFor({ timeout: 5_000 });
     await carol.page.getByRole('button', { name: `join ${room}` }).click();
     await roomTitle(carol.page, room);
 

@@ -39,6 +39,7 @@ describe('RedisBrokerSubscription', () => {
       onRoomEvent: (roomId, payload) => got.push(`room ${roomId} ${payload}`),
       onConnectionDelivery: (payload) => got.push(`gw ${payload}`),
       onUserDelivery: (userId, payload) => got.push(`user ${userId} ${payload}`),
+      onBroadcast: (frame) => got.push(`everyone ${frame}`),
       onResubscribed: () => got.push('resubscribed'),
     });
     await broker.subscribeUser('u1');
@@ -49,8 +50,14 @@ describe('RedisBrokerSubscription', () => {
     await broker.unsubscribeRoom('r1');
     await publisher.publish(Channels.gateway('gw-test'), 'reply after the last room left');
     await publisher.publish(Channels.user('u1'), 'user event after the last room left');
-    await waitFor(() => got.length === 3, { what: 'both deliveries' });
-    expect(got).toEqual(['room r1 1\n{}', 'gw reply after the last room left', 'user u1 user event after the last room left']);
+    await publisher.publish(Channels.everyone(), 'a frame for everyone');
+    await waitFor(() => got.length === 4, { what: 'the three deliveries' });
+    expect(got).toEqual([
+      'room r1 1\n{}',
+      'gw reply after the last room left',
+      'user u1 user event after the last room left',
+      'everyone a frame for everyone',
+    ]);
 
     // Order across channels holds (one connection): a room event published before a
     // delivery reaches the gateway before it.
@@ -65,5 +72,6 @@ describe('RedisBrokerSubscription', () => {
     await broker.subscribeRoom('r2');
     await publisher.spublish(Channels.room('r2'), '\n{"x":1}');
     await waitFor(() => got.length === 3, { what: 'the second room event' });
+    expect(got[2]).toBe('room r2 \n{"x":1}');
   });
 });

@@ -16,9 +16,6 @@ const ROOM_KEY = 'streamchat.room';
 // returning guest its name (and its rooms) back. Kept across logouts, unlike TOKEN_KEY.
 const GUESTS_KEY = 'streamchat.guests';
 const TYPING_EVERY_MS = 3000; // typing.start at most this often; the server expires it after 5 s
-// New public rooms have no event (docs/protocol.md "Room list"): the list is asked for again
-// this often, and whenever the tab comes back into view.
-const ROOM_LIST_EVERY_MS = 10_000;
 const MAX_ATTACHMENTS = 10; // per message (docs/protocol.md "Attachments")
 const LINK_RENEW_BEFORE_MS = 30_000; // a signed link this close to expiring is fetched anew
 
@@ -26,7 +23,6 @@ let config = null;
 /** @type {ChatClient | null} */
 let chat = null;
 const http = new ChatHttpApi(location.origin);
-let roomListTimer = null;
 let lastTypingAt = { roomId: null, at: 0 };
 let markTimer = null;
 const marking = new Map(); // roomId → the seq of our read.mark still in flight
@@ -133,10 +129,6 @@ function startSession() {
   for (const type of store.EVENT_TYPES) client.on(type, (data) => onEvent({ type, data }));
   client.on('warning', ({ message }) => console.info(`[chat] ${message}`));
   client.connect().catch(ignore);
-  clearInterval(roomListTimer);
-  roomListTimer = setInterval(() => {
-    if (ready()) refreshRooms().catch(ignore);
-  }, ROOM_LIST_EVERY_MS);
 }
 
 /**
@@ -153,7 +145,6 @@ async function tokenFor(reason) {
 }
 
 function endSession() {
-  clearInterval(roomListTimer);
   const token = localStorage.getItem(TOKEN_KEY);
   // A shared browser should stop getting this user's notifications (docs/protocol.md "Push").
   if (token) push.unsubscribe(token).catch(ignore);

@@ -55,6 +55,12 @@ export interface ClientSocket {
   end(code?: number, reason?: string): void;
 }
 
+/**
+ * The uWS topic every socket joins at hello: frames for everyone (`chat:everyone`, e.g. a new
+ * public room) are one publish to it. Room topics are room ids, which never start with `#`.
+ */
+export const EVERYONE_TOPIC = '#everyone';
+
 /** Local fan-out: one call hands a pre-serialized frame to every subscribed socket. */
 export interface TopicHub {
   publish(topic: string, message: string): void;

@@ -3,7 +3,7 @@ import { encodeDelivery, encodeRoomEvent, eventFrame } from '@chat/protocol';
 import { Keys, shardOf } from '@chat/redis';
 import { settle } from '../../../test/support/deferred';
 import { FakeSocket, fakeLogger } from '../../../test/support/fakes';
-import { NO_ROOMS } from './client-socket';
+import { EVERYONE_TOPIC, NO_ROOMS } from './client-socket';
 import { Gateway, GatewayOptions } from './gateway';
 import { memoryGatewayPorts } from './ports/gateway-ports';
 
@@ -71,9 +71,19 @@ describe('Gateway (in-memory ports)', () => {
     gateway.onMessage(socket, raw, Buffer.byteLength(raw));
   };
 
+
+  it('joins every socket to the everyone topic at hello, and hands frames for everyone to it in one publish', async () => {
+    const bare = connect();
+    expect(bare.topics.has(EVERYONE_TOPIC)).toBe(false); // not before it is someone
+    const socket = await connected([]);
+    expect(socket.topics.has(EVERYONE_TOPIC)).toBe(true);
+    const frame = eventFrame('room.created', { room: { id: 'r9' } });
+    ports.broker.publishToEveryone(frame);
+    expect(published).toContainEqual({ topic: EVERYONE_TOPIC, message: frame });
+  });
   it('greets a socket subscribed to its rooms, and tells presence', async () => {
     const socket = await connected(['r1', 'r2']);
-    expect([...socket.topics].sort()).toEqual(['r1', 'r2']);
+    expect([...socket.topics].sort()).toEqual([EVERYONE_TOPIC, 'r1', 'r2']);
     expect([...ports.broker.rooms].sort()).toEqual(['r1', 'r2']);
     expect(ports.broker.users.has(alice.id)).toBe(true);
     expect(ports.ops.types(Keys.presenceIn())).toContain('$presence.connect');

@@ -2,7 +2,7 @@ import { TokenService, TokenSession } from '@chat/auth';
 import { CloseCode, InternalOp, newConnectionId, User } from '@chat/protocol';
 import { decodeRoomEvent } from '@chat/protocol';
 import { Logger } from '@chat/observability';
-import { ClientSocket, ConnectionData, NO_ROOMS, TopicHub } from './client-socket';
+import { ClientSocket, ConnectionData, EVERYONE_TOPIC, NO_ROOMS, TopicHub } from './client-socket';
 import { ConnectionRateLimiter, ConnectionRates } from './connection-rate-limiter';
 import { ConnectionRegistry } from './connection-registry';
 import { DeliveryRouter } from './delivery-router';
@@ -130,6 +130,7 @@ export class Gateway {
       },
       onConnectionDelivery: (payload) => guarded(() => this.deliveries.toConnection(payload)),
       onUserDelivery: (userId, payload) => guarded(() => this.deliveries.toUser(userId, payload)),
+      onBroadcast: (frame) => this.hub.publish(EVERYONE_TOPIC, frame),
       onResubscribed: () => this.closeAllToResume(),
     };
   }

@@ -1,6 +1,6 @@
 import { TokenSession } from '@chat/auth';
 import { CloseCode, eventFrame, InternalOp, ServerEvent } from '@chat/protocol';
-import { ClientSocket } from './client-socket';
+import { ClientSocket, EVERYONE_TOPIC } from './client-socket';
 import { GatewayCloseCode } from './close-codes';
 import { ConnectionRegistry } from './connection-registry';
 import { Forwarder } from './forwarder';
@@ -86,6 +86,7 @@ export class SessionOpener {
     await Promise.all(roomIds.map((roomId) => this.rooms.join(socket, roomId)));
     if (data.closed || data.ready || !data.user) return;
     data.ready = true;
+    socket.subscribe(EVERYONE_TOPIC);
     socket.send(
       eventFrame(ServerEvent.HELLO, {
         userId: data.user.id,

@@ -72,6 +72,7 @@ export interface EventDataMap {
   'room.member_updated': { roomId: string; userId: string; role: MemberRole };
   'room.ban_updated': { roomId: string; userId: string; banned: boolean; by: string };
   'dm.opened': { room: Room };
+  'room.created': { room: Room };
   'reaction.updated': { messageId: string; roomId: string; emoji: string; count: number; userIds: string[] };
   'read.updated': { roomId: string; userId: string; seq: number };
   'typing.updated': { roomId: string; userIds: string[] };

@@ -18,6 +18,8 @@ export const ServerEvent = {
   MEMBER_UPDATED: 'room.member_updated',
   BAN_UPDATED: 'room.ban_updated',
   DM_OPENED: 'dm.opened',
+  /** A public room was created: to every connection, so room lists stay live (addition). */
+  ROOM_CREATED: 'room.created',
   REACTION_UPDATED: 'reaction.updated',
   READ_UPDATED: 'read.updated',
   TYPING_UPDATED: 'typing.updated',

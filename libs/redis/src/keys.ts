@@ -108,6 +108,8 @@ export const Channels = {
   gatewayPin: (gatewayId: string) => `gw-pin:{${gatewayId}}`,
   /** Events for every connection of one user, on whichever gateways hold them. */
   user: (userId: string) => `user:${userId}`,
+  /** Events for every connection of every gateway (a new public room): plain pub/sub. */
+  everyone: () => 'chat:everyone',
 } as const;
 
 /** The room id of a `room:{id}` channel name. */

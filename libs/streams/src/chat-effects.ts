@@ -69,6 +69,11 @@ export class ChatEffects extends Effects {
     this.add(['publish', Channels.user(userId), encodeDelivery(header, frame)]);
   }
 
+  /** A frame for every connection on every gateway. */
+  toEveryone(frame: string): void {
+    this.add(['publish', Channels.everyone(), frame]);
+  }
+
   /** Keeps the gateways' room-set cache in step. */
   userJoinedRoom(userId: string, roomId: string): void {
     this.add(['sadd', Keys.userRooms(userId), roomId]);

@@ -55,6 +55,7 @@ export const EVENT_TYPES = [
   'room.member_muted',
   'room.ban_updated',
   'dm.opened',
+  'room.created',
   'error',
 ];
 
@@ -372,6 +373,10 @@ export function applyEvent({ type, data }) {
     }
     case 'dm.opened':
       upsertRoom(data.room, { joined: true });
+      return null;
+    case 'room.created':
+      // A new public room, announced to everyone (ours too: then we already joined it).
+      if (!state.rooms.has(data.room.id)) upsertRoom(data.room, { joined: false });
       return null;
     case 'error':
       // A failure of an op sent without a ref; we always send refs, so this is rare.

@@ -31,6 +31,9 @@ export class MemoryBrokerSubscription implements BrokerSubscription {
   publishToConnection(payload: string): void {
     this.handler?.onConnectionDelivery(payload);
   }
+  publishToEveryone(frame: string): void {
+    this.handler?.onBroadcast(frame);
+  }
   publishToUser(userId: string, payload: string): void {
     if (this.users.has(userId)) this.handler?.onUserDelivery(userId, payload);
   }

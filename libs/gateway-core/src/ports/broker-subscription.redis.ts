@@ -4,7 +4,8 @@ import { BrokerEventHandler, BrokerSubscription } from './broker-subscription';
 
 /**
  * Redis pub/sub on one dedicated subscriber connection: rooms on sharded channels
- * (SSUBSCRIBE `room:{id}`), users and this gateway on plain ones (`user:{id}`, `gw:{id}`).
+ * (SSUBSCRIBE `room:{id}`), users, this gateway and everyone on plain ones (`user:{id}`,
+ * `gw:{id}`, `chat:everyone`).
  * One connection, because order across channels matters: a room event published before a
  * `caughtUp` or `unsub` control must reach the gateway before it (join catch-up, departures).
  * The connection also holds a sharded subscription that is never dropped (`gatewayPin`):
@@ -21,6 +22,7 @@ export class RedisBrokerSubscription implements BrokerSubscription {
 
   async listen(handler: BrokerEventHandler): Promise<void> {
     const gatewayChannel = Channels.gateway(this.gatewayId);
+    const everyone = Channels.everyone();
     const userPrefix = Channels.user('');
     const pin = Channels.gatewayPin(this.gatewayId);
     this.subscriber.on('smessage', (channel: string, message: string) => {
@@ -28,6 +30,7 @@ export class RedisBrokerSubscription implements BrokerSubscription {
     });
     this.subscriber.on('message', (channel: string, message: string) => {
       if (channel === gatewayChannel) handler.onConnectionDelivery(message);
+      else if (channel === everyone) handler.onBroadcast(message);
       else handler.onUserDelivery(channel.slice(userPrefix.length), message);
     });
     let lost = false;
@@ -37,7 +40,7 @@ export class RedisBrokerSubscription implements BrokerSubscription {
       lost = false;
       handler.onResubscribed();
     });
-    await this.subscriber.subscribe(gatewayChannel);
+    await this.subscriber.subscribe(gatewayChannel, everyone);
     await this.subscriber.ssubscribe(pin);
   }
 

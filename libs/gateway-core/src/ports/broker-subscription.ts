@@ -27,5 +27,7 @@ export interface BrokerEventHandler {
   onConnectionDelivery(payload: string): void;
   /** A delivery for every connection of a user. */
   onUserDelivery(userId: string, payload: string): void;
+  /** A frame for every authenticated connection of this gateway. */
+  onBroadcast(frame: string): void;
   onResubscribed(): void;
 }
