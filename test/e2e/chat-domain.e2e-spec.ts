@@ -323,6 +323,10 @@ describe('chat domain', () => {
       expect(code(await owner.client.request('room.invite', { roomId, userId: member.user.id }))).toBe('FORBIDDEN');
       expect(code(await member.client.request('message.send', { roomId, text: 'x', clientMsgId: 'b' }))).toBe('FORBIDDEN');
       expect(code(await member.client.request('room.unban', { roomId, userId: member.user.id }))).toBe('FORBIDDEN');
+      // Moderators see who is banned (after a reload too); plain members may not look.
+      const { bans } = await owner.client.call('room.bans', { roomId });
+      expect(bans).toEqual([{ user: member.user, by: mod.user.id, reason: 'spam', at: expect.any(String) }]);
+      expect(code(await owner.client.request('room.bans', { roomId: 'r-none' }))).toBe('NOT_FOUND');
       const unbanned = owner.client.next(event('room.ban_updated', roomId));
       await mod.client.call('room.unban', { roomId, userId: member.user.id });
       expect((await unbanned).data).toEqual({ roomId, userId: member.user.id, banned: false, by: mod.user.id });
@@ -339,6 +343,11 @@ describe('chat domain', () => {
       const refused = await member.client.request('message.send', { roomId, text: 'muted?', clientMsgId: 'mu' });
       expect(refused.error).toMatchObject({ code: 'FORBIDDEN', retryAfterMs: expect.any(Number) });
       expect(refused.error!.retryAfterMs!).toBeGreaterThan(50_000);
+      // The member list says who is muted, and until when.
+      const listed = (await owner.client.call('room.members', { roomId })).members;
+      expect(listed.find((m: { id: string }) => m.id === member.user.id).mutedUntil).toBe((await heard).data.until);
+      expect(listed.find((m: { id: string }) => m.id === mod.user.id).mutedUntil).toBeUndefined();
+      expect(code(await member.client.request('room.bans', { roomId }))).toBe('FORBIDDEN');
       const outsider = await person('mout', 0);
       for (const [op, data] of [
         ['message.edit', { messageId: own.id, text: 'edited while muted' }],
@@ -353,6 +362,7 @@ describe('chat domain', () => {
       expect(code(await mod.client.request('room.mute', { roomId, userId: member.user.id, durationMs: 5 }))).toBe('BAD_REQUEST');
       await mod.client.call('room.unmute', { roomId, userId: member.user.id });
       await member.client.call('message.send', { roomId, text: 'free', clientMsgId: 'fr' });
+      expect((await owner.client.call('room.members', { roomId })).members.find((m: { id: string }) => m.id === member.user.id).mutedUntil).toBeUndefined();
     });
 
     it('lets only the owner change roles', async () => {

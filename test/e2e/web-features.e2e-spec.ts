@@ -285,6 +285,10 @@ describe('web client features in a browser', () => {
     await members.locator('li', { hasText: bob.name }).locator('.muted-tag').waitFor();
     await bob.page.locator('#member-list li', { hasText: bob.name }).locator('.muted-tag').waitFor();
     await bob.page.locator('#composer-input[placeholder^="You are muted here until"]').waitFor();
+    // After a reload the mute still shows: the member list carries mutedUntil.
+    await alice.page.reload();
+    await roomTitle(alice.page, room);
+    await members.locator('li', { hasText: bob.name }).locator('.muted-tag').waitFor();
 
     await alice.page.getByRole('button', { name: `moderate ${bob.name}` }).click();
     await menu.getByRole('menuitem', { name: 'Unmute' }).click();
@@ -306,6 +310,10 @@ describe('web client features in a browser', () => {
     await members.locator('li', { hasText: carol.name }).waitFor();
     await alice.page.getByRole('button', { name: `moderate ${carol.name}` }).click();
     await alice.page.getByRole('menu', { name: `moderate ${carol.name}` }).getByRole('menuitem', { name: 'Ban' }).click();
+    await alice.page.locator('#banned-list li', { hasText: carol.name }).waitFor();
+    // And so does the ban: moderators load the room's bans (room.bans).
+    await alice.page.reload();
+    await roomTitle(alice.page, room);
     await alice.page.locator('#banned-list li', { hasText: carol.name }).waitFor();
     await alice.page.getByRole('button', { name: `unban ${carol.name}` }).click();
     await alice.page.locator('#banned-list li', { hasText: carol.name }).waitFor({ state: 'detached' });

@@ -213,6 +213,14 @@ async function loadRoom(roomId) {
   store.setMembers(roomId, members);
   store.loadSnapshot(roomId, messages);
   markRead(roomId);
+  loadBans(roomId);
+}
+
+/** Moderators and the owner see who is banned, to lift it. */
+function loadBans(roomId) {
+  const role = store.myRole(roomId);
+  if (role !== 'owner' && role !== 'moderator') return;
+  chat.request('room.bans', { roomId }).then(({ bans }) => store.setBans(roomId, bans), ignore);
 }
 
 // ---- read markers and typing -------------------------------------------------------------
@@ -580,7 +588,12 @@ const actions = {
   showMembers() {
     state.panel = 'members';
     const roomId = state.currentRoomId;
-    if (roomId) call('room.members', { roomId }, 'loading members').then(({ members }) => store.setMembers(roomId, members), ignore);
+    if (roomId) {
+      call('room.members', { roomId }, 'loading members').then(({ members }) => {
+        store.setMembers(roomId, members);
+        loadBans(roomId);
+      }, ignore);
+    }
     store.changed();
   },
 

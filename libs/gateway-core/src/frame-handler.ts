@@ -42,6 +42,7 @@ const HANDLED_BY = {
   'room.kick': 'services',
   'room.ban': 'services',
   'room.unban': 'services',
+  'room.bans': 'services',
   'room.mute': 'services',
   'room.unmute': 'services',
   'room.set_role': 'services',

@@ -16,6 +16,7 @@ import { ReactionHandler } from './handlers/reaction.handler';
 import { ReadMarkHandler } from './handlers/read-mark.handler';
 import { ResumeHandler } from './handlers/resume.handler';
 import { RoomBanHandler } from './handlers/room-ban.handler';
+import { RoomBansHandler } from './handlers/room-bans.handler';
 import { RoomCreateHandler } from './handlers/room-create.handler';
 import { RoomInviteHandler } from './handlers/room-invite.handler';
 import { RoomJoinHandler } from './handlers/room-join.handler';
@@ -89,6 +90,7 @@ export class MessagesService {
     const reads: ReadHandlers = {
       'room.list': new RoomListHandler(rooms),
       'room.members': new RoomMembersHandler(direct, memberList),
+      'room.bans': new RoomBansHandler(direct, rooms),
       'message.history': new MessageHistoryHandler(messages, direct),
       resume: new ResumeHandler(rooms, messages, limit),
       'user.lookup': new UserLookupHandler(users),

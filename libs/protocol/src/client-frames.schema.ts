@@ -37,6 +37,8 @@ export const OpData = {
   'room.kick': z.object({ roomId: id, userId: id, reason }),
   'room.ban': z.object({ roomId: id, userId: id, reason }),
   'room.unban': z.object({ roomId: id, userId: id }),
+  /** Who is banned (moderators and the owner; addition to PROTOCOL.md). */
+  'room.bans': z.object({ roomId: id }),
   'room.mute': z.object({ roomId: id, userId: id, durationMs: z.number().int().min(1000).max(MAX_MUTE_MS) }),
   'room.unmute': z.object({ roomId: id, userId: id }),
   'room.set_role': z.object({ roomId: id, userId: id, role: z.enum(['moderator', 'member']) }),

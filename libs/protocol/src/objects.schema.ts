@@ -95,8 +95,20 @@ export const Member = z.object({
   username: z.string(),
   role: MemberRole,
   presence: PresenceStatus,
+  /** ISO time until which the member may not write (room.mute); absent when not muted. */
+  mutedUntil: z.string().optional(),
 });
 export type Member = z.infer<typeof Member>;
+
+/** One ban of a room, as `room.bans` lists them for its moderators. */
+export const Ban = z.object({
+  user: z.object({ id: z.string(), username: z.string() }),
+  /** The user id of who banned. */
+  by: z.string(),
+  reason: z.string(),
+  at: z.string(),
+});
+export type Ban = z.infer<typeof Ban>;
 
 export const User = z.object({ id: z.string(), username: z.string() });
 export type User = z.infer<typeof User>;

@@ -1,5 +1,5 @@
 import type { Op } from './client-frames.schema';
-import type { Member, MemberRole, Message, NotifyLevel, Room, RoomListing, User } from './objects.schema';
+import type { Ban, Member, MemberRole, Message, NotifyLevel, Room, RoomListing, User } from './objects.schema';
 import type { ServerEvent } from './server-frames';
 
 export interface SearchHit {
@@ -30,6 +30,7 @@ export interface ReplyDataMap {
   'room.kick': Empty;
   'room.ban': Empty;
   'room.unban': Empty;
+  'room.bans': { bans: Ban[] };
   'room.mute': { until: string };
   'room.unmute': { until: null };
   'room.set_role': Empty;

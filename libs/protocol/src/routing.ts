@@ -24,7 +24,7 @@ export const PRESENCE_OPS = ['typing.start', 'typing.stop', 'presence.set'] as c
  * path of their shard, so a send never queues behind a history page. They need no order: a
  * client drops what it already has by seq.
  */
-export const READ_OPS = ['room.list', 'room.members', 'message.history', 'resume', 'user.lookup'] as const;
+export const READ_OPS = ['room.list', 'room.members', 'room.bans', 'message.history', 'resume', 'user.lookup'] as const;
 /** `search` goes to the search service (`chat:search`): any search instance answers. */
 export const SEARCH_OPS = ['search'] as const;
 

@@ -27,9 +27,9 @@ export const state = {
   uploads: [],
   /** attachment id → {url, expiresAt}: signed links, so <img> can load without a header. */
   attachmentLinks: new Map(),
-  /** roomId → Map<userId, until ISO time>: mutes seen this session (members carry no mute state). */
+  /** roomId → Map<userId, until ISO time>: from the member list (`mutedUntil`), kept current by events. */
   mutes: new Map(),
-  /** roomId → Map<userId, username>: bans seen this session, for moderators to lift. */
+  /** roomId → Map<userId, username>: the room's bans (`room.bans`, moderators only), kept current by events. */
   bans: new Map(),
   /** The "new messages" line: in room `roomId`, above the first message after `afterSeq`. */
   newLine: null,
@@ -178,7 +178,9 @@ function forgetRoom(roomId) {
 
 export function setMembers(roomId, members) {
   const map = new Map();
+  const mutes = new Map();
   for (const m of members) {
+    if (m.mutedUntil) mutes.set(m.id, m.mutedUntil);
     map.set(m.id, m);
     state.presence.set(m.id, m.presence);
     state.usernames.set(m.id, m.username);
@@ -186,6 +188,13 @@ export function setMembers(roomId, members) {
     if (m.id === state.me?.id && m.presence !== 'offline') state.myPresence = m.presence;
   }
   state.members.set(roomId, map);
+  state.mutes.set(roomId, mutes);
+  changed();
+}
+
+/** The answer to `room.bans`: who is banned from a room. */
+export function setBans(roomId, bans) {
+  state.bans.set(roomId, new Map(bans.map((b) => [b.user.id, b.user.username])));
   changed();
 }
 

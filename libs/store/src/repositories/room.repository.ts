@@ -1,6 +1,6 @@
-import { MemberRole, NotifyLevel, Room, RoomKind, RoomListing } from '@chat/protocol';
+import { Ban, MemberRole, NotifyLevel, Room, RoomKind, RoomListing } from '@chat/protocol';
 import { Database, Queryable } from '../database';
-import { ROOM_COLUMNS, RoomRow, toRoom } from '../rows';
+import { iso, ROOM_COLUMNS, RoomRow, toRoom } from '../rows';
 
 export interface NewRoom {
   id: string;
@@ -20,6 +20,8 @@ export interface MemberRecord {
   id: string;
   username: string;
   role: MemberRole;
+  /** ISO time until which the member may not write; absent when not muted now. */
+  mutedUntil?: string;
 }
 
 /** Rooms and memberships. `member_count` is kept in step with `room_members` in one transaction. */
@@ -77,11 +79,23 @@ export class RoomRepository {
   }
 
   async members(roomId: string): Promise<MemberRecord[]> {
-    return this.db.query<MemberRecord>(
-      `SELECT u.id, u.username, m.role FROM room_members m JOIN users u ON u.id = m.user_id
+    const rows = await this.db.query<{ id: string; username: string; role: MemberRole; muted_until: Date | string | null }>(
+      `SELECT u.id, u.username, m.role, CASE WHEN m.muted_until > now() THEN m.muted_until END AS muted_until
+       FROM room_members m JOIN users u ON u.id = m.user_id
        WHERE m.room_id = $1 ORDER BY m.joined_at, u.username`,
       [roomId],
     );
+    return rows.map(({ muted_until, ...member }) => (muted_until ? { ...member, mutedUntil: iso(muted_until) } : member));
+  }
+
+  /** Who is banned from a room, oldest ban first. */
+  async bans(roomId: string): Promise<Ban[]> {
+    const rows = await this.db.query<{ id: string; username: string; banned_by: string; reason: string; created_at: Date | string }>(
+      `SELECT u.id, u.username, b.banned_by, b.reason, b.created_at FROM room_bans b JOIN users u ON u.id = b.user_id
+       WHERE b.room_id = $1 ORDER BY b.created_at, u.username`,
+      [roomId],
+    );
+    return rows.map((r) => ({ user: { id: r.id, username: r.username }, by: r.banned_by, reason: r.reason, at: iso(r.created_at) }));
   }
 
   /** Member id → role and mute, for the messages service's per-room permission cache. */
