@@ -60,7 +60,7 @@ export function createUwsServer(gateway: Gateway, readiness: Readiness, options:
       }
       gateway.onMessage(ws, text, bytes);
     },
-    close: (ws) => gateway.onClose(ws),
+    close: (ws, code) => gateway.onClose(ws, code),
   });
 
   app.get('/healthz', (res) => {

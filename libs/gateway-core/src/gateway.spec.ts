@@ -32,7 +32,7 @@ class UpgradedSocket extends FakeSocket {
   }
   override end(code?: number, reason?: string): void {
     super.end(code, reason);
-    this.gateway.onClose(this); // uWS runs the close handler from end()
+    this.gateway.onClose(this, code ?? 1005); // uWS runs the close handler from end()
   }
 }
 

@@ -4,6 +4,7 @@ import { decodeRoomEvent } from '@chat/protocol';
 import { Logger } from '@chat/observability';
 import { ClientSocket, ConnectionData, NO_ROOMS, TopicHub } from './client-socket';
 import { ConnectionRateLimiter, ConnectionRates } from './connection-rate-limiter';
+import { closeCodeLabel } from './close-code-label';
 import { ConnectionRegistry } from './connection-registry';
 import { DeliveryRouter } from './delivery-router';
 import { FrameHandler, TRY_AGAIN_LATER } from './frame-handler';
@@ -123,8 +124,9 @@ export class Gateway {
     };
     return {
       onRoomEvent: (roomId, payload) => {
-        const { seq, frame } = decodeRoomEvent(payload);
+        const { seq, committedAt, frame } = decodeRoomEvent(payload);
         this.hub.publish(roomId, frame);
+        if (committedAt !== undefined) this.metrics.deliveryLatency.observe((Date.now() - committedAt) / 1000);
         if (this.catchups.size > 0) this.catchups.hold(roomId, seq, frame);
         this.metrics.roomEvents.inc();
       },
@@ -148,6 +150,7 @@ export class Gateway {
     } catch (err) {
       const data = this.newConnection(undefined, undefined);
       data.rejected = (err as Error).message;
+      this.metrics.authFailures.inc({ reason: 'bad_token' });
       return data;
     }
     const data = this.newConnection(session.user, session.expiresAt);
@@ -174,7 +177,9 @@ export class Gateway {
     this.frames.handle(socket, raw, bytes);
   }
 
-  onClose(socket: ClientSocket): void {
+  /** `code`: the close code uWS reports (ours, the client's, or 1006 when the connection just ended). */
+  onClose(socket: ClientSocket, code: number): void {
+    this.metrics.closes.inc({ code: closeCodeLabel(code) });
     const data = socket.getUserData();
     if (data.rejected) return;
     data.closed = true;
@@ -238,7 +243,9 @@ export class Gateway {
     // A catch-up the messages service never answered: go live with what was held.
     this.catchups.expire(this.options.authTimeoutMs, now);
     for (const socket of this.expiries.due(Math.floor(now / 1000))) {
-      if (!socket.getUserData().closed) socket.end(CloseCode.UNAUTHORIZED, 'token expired');
+      if (socket.getUserData().closed) continue;
+      this.metrics.authFailures.inc({ reason: 'expired' });
+      socket.end(CloseCode.UNAUTHORIZED, 'token expired');
     }
     this.userLimits.forgetIdle();
     const deadline = now - this.options.authTimeoutMs;
@@ -247,7 +254,10 @@ export class Gateway {
       if (data.openedAt > deadline) continue;
       this.waiting.delete(socket);
       if (data.user) socket.end(TRY_AGAIN_LATER, 'backend did not answer, reconnect later');
-      else socket.end(CloseCode.UNAUTHORIZED, 'authentication timeout');
+      else {
+        this.metrics.authFailures.inc({ reason: 'timeout' });
+        socket.end(CloseCode.UNAUTHORIZED, 'authentication timeout');
+      }
     }
   }
 }

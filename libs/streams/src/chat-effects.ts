@@ -59,9 +59,13 @@ export class ChatEffects extends Effects {
     this.add(['publish', Channels.gateway(to.g), encodeDelivery({ ...header, c: to.c }, frame)]);
   }
 
-  /** A room event, serialized once, for every member connection on every gateway; `seq` for messages. */
+  /**
+   * A room event, serialized once, for every member connection on every gateway; `seq` for
+   * messages. Stamped with now: handlers add room events once their transaction committed,
+   * so gateways measure delivery latency from the commit.
+   */
   toRoom(roomId: string, frame: string, seq?: number): void {
-    this.add(['spublish', Channels.room(roomId), encodeRoomEvent(frame, seq)]);
+    this.add(['spublish', Channels.room(roomId), encodeRoomEvent(frame, seq, Date.now())]);
   }
 
   /** A frame and/or control for every connection of a user. */
