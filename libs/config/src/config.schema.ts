@@ -95,6 +95,11 @@ export const EnvSchema = z
     BATCH_SIZE: positive.max(10_000).default(256),
     LEASE_TTL_MS: positive.min(500).default(5000),
     RESUME_LIMIT: positive.default(500),
+    /**
+     * A write batch held back this long by the database being away has its senders answered
+     * UNAVAILABLE (retry with the same clientMsgId) while it keeps retrying.
+     */
+    DB_UNAVAILABLE_REPLY_MS: positive.min(100).default(3000),
     ROOM_MAX_MEMBERS: positive.default(10_000),
     /** Entries each `chat:events:{shard}` stream keeps (about: trimmed with MAXLEN ~). */
     EVENTS_MAXLEN: positive.default(1_000_000),
@@ -221,6 +226,7 @@ export function toConfig(env: Env, sources: ConfigSources) {
       leaseTtlMs: env.LEASE_TTL_MS,
       resumeLimit: env.RESUME_LIMIT,
       roomMaxMembers: env.ROOM_MAX_MEMBERS,
+      unavailableReplyMs: env.DB_UNAVAILABLE_REPLY_MS,
     },
     /** The durable-change streams `chat:events:{shard}` (search, push read them in their own groups). */
     events: { maxLen: env.EVENTS_MAXLEN },

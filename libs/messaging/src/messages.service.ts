@@ -59,7 +59,13 @@ export class MessagesService {
     const metrics = MessagingMetrics.get();
     this.shardCount = config.shards;
     this.control = createRedis(config.redis.url, `${this.instanceId}:control`, {}, logger);
-    this.workers = new StreamWorkers(config.redis.url, this.instanceId, { batchSize: config.messages.batchSize, blockMs: 1000 }, metrics, logger);
+    this.workers = new StreamWorkers(
+      config.redis.url,
+      this.instanceId,
+      { batchSize: config.messages.batchSize, blockMs: 1000, unavailableReplyMs: config.messages.unavailableReplyMs },
+      metrics,
+      logger,
+    );
 
     const rooms = new RoomRepository(db);
     const messages = new MessageRepository(db);

@@ -13,3 +13,4 @@ export * from './stream.metrics';
 export * from './dead-letters';
 export * from './stream-group.metrics';
 export * from './consumed-groups';
+export * from './unavailable-replies';

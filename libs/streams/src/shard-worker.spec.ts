@@ -103,13 +103,13 @@ describe('ShardWorker', () => {
   const ack = (...ids: string[]) => ({ stream: STREAM, group: GROUP, ids });
   const processed = () => handler.process.mock.calls.map(([, entries, ctx]) => [entries.map((e) => e.id), ctx.redelivered]);
 
-  function start(): ShardWorker {
+  function start(options: { unavailableReplyMs?: number } = {}): ShardWorker {
     worker = new ShardWorker(
       fence,
       consumer as unknown as StreamConsumer,
       handler,
       committer,
-      { batchSize: 10, blockMs: 5000 },
+      { batchSize: 10, blockMs: 5000, ...options },
       { batchSeconds: { startTimer: () => () => undefined }, batchRetries: { inc: retries }, gatewayToAckSeconds: { observe: jest.fn() } },
       fakeLogger(),
       consumer.wake,
@@ -144,7 +144,7 @@ describe('ShardWorker', () => {
       await consumer.idle();
 
       expect(handler.process).toHaveBeenCalledTimes(1);
-      expect(handler.process).toHaveBeenCalledWith(STREAM, [entry('1-0'), entry('2-0')], { redelivered: false, fence });
+      expect(handler.process).toHaveBeenCalledWith(STREAM, [entry('1-0'), entry('2-0')], { redelivered: false, fence, answered: new Set() });
       expect(committer.commits).toEqual([
         {
           effects: [
@@ -227,6 +227,85 @@ describe('ShardWorker', () => {
       expect(committer.commit).toHaveBeenCalledTimes(2);
       expect(committer.commits.map((c) => c.ack)).toEqual([ack('1-0')]);
       expect(handler.deadLettered).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('a batch held back by a transient error (the database away)', () => {
+    const withUnavailableReplies = () =>
+      Object.assign(handler, {
+        unavailable: jest.fn((_stream: string, entries: StreamEntry[], retryAfterMs: number) => {
+          const out = new Effects();
+          for (const e of entries) out.add(['publish', 'unavailable', `${e.id} ${retryAfterMs}`]);
+          return out;
+        }),
+      });
+
+    it('answers its senders UNAVAILABLE once, past unavailableReplyMs, without acknowledging; the commit later does not answer them again', async () => {
+      const held = withUnavailableReplies();
+      handler.process.mockRejectedValue(transient());
+      consumer.push(entry('1-0'), entry('2-0'));
+      start({ unavailableReplyMs: 3000 });
+
+      await jest.advanceTimersByTimeAsync(2999);
+      expect(held.unavailable).not.toHaveBeenCalled();
+      await jest.advanceTimersByTimeAsync(1);
+      expect(held.unavailable).toHaveBeenCalledTimes(1);
+      expect(committer.commits).toEqual([
+        {
+          effects: [
+            ['publish', 'unavailable', '1-0 3000'],
+            ['publish', 'unavailable', '2-0 3000'],
+          ],
+          fence,
+        },
+      ]);
+
+      // Still retrying, and nobody is answered twice while it does.
+      await jest.advanceTimersByTimeAsync(10_000);
+      expect(held.unavailable).toHaveBeenCalledTimes(1);
+      expect(committer.commits).toHaveLength(1);
+
+      handler.process.mockReset().mockImplementation(async (_s, entries) => {
+        const out = new Effects();
+        for (const e of entries) out.add(['publish', 'done', e.id]);
+        return out;
+      });
+      await jest.advanceTimersByTimeAsync(2000);
+      await consumer.idle();
+      expect(handler.process).toHaveBeenCalledWith(STREAM, [entry('1-0'), entry('2-0')], { redelivered: true, fence, answered: new Set(['1-0', '2-0']) });
+      expect(committer.commits[1]).toEqual({
+        effects: [
+          ['publish', 'done', '1-0'],
+          ['publish', 'done', '2-0'],
+        ],
+        ack: ack('1-0', '2-0'),
+        deadLetters: [],
+        fence,
+      });
+    });
+
+    it('tries again at the next retry when even the UNAVAILABLE replies cannot be published (Redis away too)', async () => {
+      const held = withUnavailableReplies();
+      handler.process.mockRejectedValue(transient());
+      committer.commit.mockRejectedValueOnce(new Error('Connection is closed.'));
+      consumer.push(entry('1-0'));
+      start({ unavailableReplyMs: 1000 });
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(held.unavailable).toHaveBeenCalledTimes(1);
+      expect(committer.commits).toEqual([]);
+      await jest.advanceTimersByTimeAsync(2000);
+      expect(held.unavailable).toHaveBeenCalledTimes(2);
+      expect(committer.commits).toEqual([{ effects: [['publish', 'unavailable', '1-0 1000']], fence }]);
+    });
+
+    it('answers nobody early without unavailableReplyMs', async () => {
+      const held = withUnavailableReplies();
+      handler.process.mockRejectedValue(transient());
+      consumer.push(entry('1-0'));
+      start();
+      await jest.advanceTimersByTimeAsync(60_000);
+      expect(held.unavailable).not.toHaveBeenCalled();
+      expect(committer.commits).toEqual([]);
     });
   });
 

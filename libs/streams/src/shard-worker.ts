@@ -5,6 +5,7 @@ import { Effects } from './effects';
 import { isFencedError, ShardFence } from './fence';
 import { streamMetrics } from './stream.metrics';
 import { isTransientError } from './transient-error';
+import { UnavailableReplies } from './unavailable-replies';
 
 /** How a batch is being processed: first time, or possibly again; and under which fence. */
 export interface BatchContext {
@@ -12,6 +13,11 @@ export interface BatchContext {
   redelivered: boolean;
   /** Writes carry it (epoch) and check it (deadline) before committing. */
   fence: ShardFence;
+  /**
+   * Entries whose senders were already told UNAVAILABLE while this batch waited for the
+   * database: they are processed as usual, but their sender gets no second reply.
+   */
+  answered: ReadonlySet<string>;
 }
 
 /**
@@ -26,6 +32,11 @@ export interface BatchHandler {
   process(stream: string, entries: StreamEntry[], ctx: BatchContext): Promise<Effects>;
   /** What the sender of a dead-lettered entry is told (an INTERNAL reply). */
   deadLettered(stream: string, entry: StreamEntry, error: unknown): Effects;
+  /**
+   * What the senders of a batch held back by a transient error are told once
+   * `unavailableReplyMs` passed (UNAVAILABLE replies); absent: they wait for the commit.
+   */
+  unavailable?(stream: string, entries: StreamEntry[], retryAfterMs: number): Effects;
 }
 
 export interface StreamWorkerMetrics {
@@ -38,6 +49,11 @@ export interface ShardWorkerOptions {
   batchSize: number;
   /** How long one blocking read waits when nothing arrives. */
   blockMs: number;
+  /**
+   * How long a batch may be held back by a transient error before its senders are answered
+   * UNAVAILABLE (it keeps retrying); absent: never answered early.
+   */
+  unavailableReplyMs?: number;
 }
 
 /**
@@ -120,12 +136,16 @@ export class ShardWorker {
     } while (cursor !== '0-0' && !this.stopped);
   }
 
-  /** One batch: transient failures retry it whole; any other failure redoes it entry by entry. */
+  /**
+   * One batch: transient failures retry it whole (its senders answered UNAVAILABLE once
+   * unavailableReplyMs passed); any other failure redoes it entry by entry.
+   */
   private async handle(entries: StreamEntry[], redelivered: boolean): Promise<void> {
+    const unavailable = new UnavailableReplies(this.processor.unavailable ? this.options.unavailableReplyMs : undefined);
     for (let attempt = 0; ; attempt++) {
       const timer = this.metrics.batchSeconds.startTimer();
       try {
-        await this.processAndCommit(entries, redelivered || attempt > 0);
+        await this.processAndCommit(entries, redelivered || attempt > 0, unavailable.answered);
         timer();
         this.observeLatency(entries);
         return;
@@ -136,25 +156,27 @@ export class ShardWorker {
         if (this.stopped) return;
         if (!isTransientError(err)) {
           this.logger.warn({ err, shard: this.shard, count: entries.length }, 'batch failed; redoing it entry by entry');
-          return this.oneByOne(entries);
+          return this.oneByOne(entries, unavailable);
         }
         this.logger.warn({ err, shard: this.shard, attempt }, 'batch failed (transient); retrying');
-        await delay(backoff(attempt));
+        await this.answerUnavailable(entries, unavailable);
+        await delay(unavailable.waitBefore(backoff(attempt)));
       }
     }
   }
 
-  private async oneByOne(entries: StreamEntry[]): Promise<void> {
+  private async oneByOne(entries: StreamEntry[], unavailable: UnavailableReplies): Promise<void> {
     for (const entry of entries) {
       for (let attempt = 0; ; attempt++) {
         if (this.stopped) return;
         try {
-          await this.processAndCommit([entry], true);
+          await this.processAndCommit([entry], true, unavailable.answered);
           break;
         } catch (err) {
           if (isFencedError(err)) throw err;
           if (isTransientError(err)) {
-            await delay(backoff(attempt));
+            await this.answerUnavailable([entry], unavailable);
+            await delay(unavailable.waitBefore(backoff(attempt)));
             continue;
           }
           await this.deadLetter(entry, err);
@@ -164,9 +186,30 @@ export class ShardWorker {
     }
   }
 
-  private async processAndCommit(entries: StreamEntry[], redelivered: boolean): Promise<void> {
+  /**
+   * Tells the senders of a held-back batch UNAVAILABLE, once it is due: published through
+   * the fenced committer without acknowledging anything, so the entries stay pending and
+   * the batch goes on retrying. If even that fails (Redis away too), the next retry tries again.
+   */
+  private async answerUnavailable(entries: StreamEntry[], unavailable: UnavailableReplies): Promise<void> {
+    if (!this.processor.unavailable || !unavailable.dueFor(entries)) return;
+    const waiting = entries.filter((e) => !unavailable.answered.has(e.id));
+    const effects = this.processor.unavailable(this.consumer.stream, waiting, unavailable.retryAfterMs);
+    try {
+      this.fence.assertValid();
+      await this.committer.commit({ effects: effects.list, fence: this.fence });
+      unavailable.markAnswered(waiting);
+      this.logger.warn({ shard: this.shard, count: waiting.length }, 'batch held back by a transient error: senders answered UNAVAILABLE; still retrying');
+    } catch (err) {
+      if (isFencedError(err)) throw err;
+    } finally {
+      effects.settle();
+    }
+  }
+
+  private async processAndCommit(entries: StreamEntry[], redelivered: boolean, answered: ReadonlySet<string>): Promise<void> {
     this.fence.assertValid();
-    const effects = await this.processor.process(this.consumer.stream, entries, { redelivered, fence: this.fence });
+    const effects = await this.processor.process(this.consumer.stream, entries, { redelivered, fence: this.fence, answered });
     try {
       this.fence.assertValid();
       await this.committer.commit({ effects: effects.list, ack: this.ackOf(entries), deadLetters: effects.deadLetters, fence: this.fence });
