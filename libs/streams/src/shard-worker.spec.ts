@@ -30,6 +30,9 @@ class FakeConsumer {
   private blocked?: Deferred<StreamEntry[]>;
   private idleWaiters: (() => void)[] = [];
   readonly log: string[] = [];
+  /** Entries queued behind the batch in hand, as XRANGE would show them. */
+  readonly behind: StreamEntry[] = [];
+  readonly peekAfter = jest.fn(async (id: string, _count: number) => this.behind.filter((e) => Number(e.id.split('-')[0]) > Number(id.split('-')[0])));
 
   readonly ensureGroup = jest.fn(async () => void this.log.push('ensureGroup'));
   readonly forgetIdleConsumers = jest.fn(async () => void this.log.push('forgetIdleConsumers'));
@@ -239,49 +242,61 @@ describe('ShardWorker', () => {
           return out;
         }),
       });
+    /** What each process call was told was answered already (the set changes afterwards). */
+    const answeredSeen: string[][] = [];
+    const succeed = () =>
+      handler.process.mockReset().mockImplementation(async (_s, entries, ctx) => {
+        answeredSeen.push([...ctx.answered]);
+        const out = new Effects();
+        for (const e of entries) out.add(['publish', 'done', e.id]);
+        return out;
+      });
+    beforeEach(() => (answeredSeen.length = 0));
 
-    it('answers its senders UNAVAILABLE once, past unavailableReplyMs, without acknowledging; the commit later does not answer them again', async () => {
+    it('answers its senders and those queued behind it UNAVAILABLE once, past unavailableReplyMs, acknowledging nothing; later commits do not answer them again', async () => {
       const held = withUnavailableReplies();
       handler.process.mockRejectedValue(transient());
       consumer.push(entry('1-0'), entry('2-0'));
+      consumer.behind.push(entry('3-0'));
       start({ unavailableReplyMs: 3000 });
 
       await jest.advanceTimersByTimeAsync(2999);
       expect(held.unavailable).not.toHaveBeenCalled();
       await jest.advanceTimersByTimeAsync(1);
-      expect(held.unavailable).toHaveBeenCalledTimes(1);
+      expect(consumer.peekAfter).toHaveBeenLastCalledWith('2-0', 1000);
       expect(committer.commits).toEqual([
         {
           effects: [
             ['publish', 'unavailable', '1-0 3000'],
             ['publish', 'unavailable', '2-0 3000'],
+            ['publish', 'unavailable', '3-0 3000'],
           ],
           fence,
         },
       ]);
 
-      // Still retrying, and nobody is answered twice while it does.
+      // A newcomer behind the batch is answered at the next retry; nobody twice.
+      consumer.behind.push(entry('4-0'));
       await jest.advanceTimersByTimeAsync(10_000);
-      expect(held.unavailable).toHaveBeenCalledTimes(1);
-      expect(committer.commits).toHaveLength(1);
+      expect(consumer.peekAfter).toHaveBeenLastCalledWith('4-0', 1000);
+      expect(committer.commits.map((c) => c.effects)).toEqual([committer.commits[0].effects, [['publish', 'unavailable', '4-0 3000']]]);
+      expect(committer.commits.every((c) => c.ack === undefined)).toBe(true);
 
-      handler.process.mockReset().mockImplementation(async (_s, entries) => {
-        const out = new Effects();
-        for (const e of entries) out.add(['publish', 'done', e.id]);
-        return out;
-      });
+      succeed();
       await jest.advanceTimersByTimeAsync(2000);
+      consumer.push(entry('3-0'), entry('4-0'));
       await consumer.idle();
-      expect(handler.process).toHaveBeenCalledWith(STREAM, [entry('1-0'), entry('2-0')], { redelivered: true, fence, answered: new Set(['1-0', '2-0']) });
-      expect(committer.commits[1]).toEqual({
-        effects: [
-          ['publish', 'done', '1-0'],
-          ['publish', 'done', '2-0'],
-        ],
-        ack: ack('1-0', '2-0'),
-        deadLetters: [],
-        fence,
-      });
+      // (succeed() reset the record of the failed tries.)
+      expect(processed()).toEqual([
+        [['1-0', '2-0'], true],
+        [['3-0', '4-0'], false],
+      ]);
+      expect(answeredSeen).toEqual([
+        ['1-0', '2-0', '3-0', '4-0'],
+        ['3-0', '4-0'],
+      ]);
+      expect(committer.commits.slice(2).map((c) => c.ack)).toEqual([ack('1-0', '2-0'), ack('3-0', '4-0')]);
+      expect(held.unavailable).toHaveBeenCalledTimes(2);
     });
 
     it('tries again at the next retry when even the UNAVAILABLE replies cannot be published (Redis away too)', async () => {

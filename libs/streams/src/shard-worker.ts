@@ -67,6 +67,7 @@ export class ShardWorker {
   private stopped = false;
   private reading = false;
   private running?: Promise<void>;
+  private readonly unavailable: UnavailableReplies;
 
   constructor(
     private readonly fence: ShardFence,
@@ -79,7 +80,9 @@ export class ShardWorker {
     /** Interrupts a blocking read (closes the worker's connection); stop() calls it when idle. */
     private readonly wake: () => void,
     private readonly onFenced: (shard: number) => void,
-  ) {}
+  ) {
+    this.unavailable = new UnavailableReplies(processor.unavailable ? options.unavailableReplyMs : undefined);
+  }
 
   get shard(): number {
     return this.fence.shard;
@@ -141,11 +144,11 @@ export class ShardWorker {
    * unavailableReplyMs passed); any other failure redoes it entry by entry.
    */
   private async handle(entries: StreamEntry[], redelivered: boolean): Promise<void> {
-    const unavailable = new UnavailableReplies(this.processor.unavailable ? this.options.unavailableReplyMs : undefined);
+    const dueAt = this.unavailable.dueAt();
     for (let attempt = 0; ; attempt++) {
       const timer = this.metrics.batchSeconds.startTimer();
       try {
-        await this.processAndCommit(entries, redelivered || attempt > 0, unavailable.answered);
+        await this.processAndCommit(entries, redelivered || attempt > 0);
         timer();
         this.observeLatency(entries);
         return;
@@ -156,27 +159,27 @@ export class ShardWorker {
         if (this.stopped) return;
         if (!isTransientError(err)) {
           this.logger.warn({ err, shard: this.shard, count: entries.length }, 'batch failed; redoing it entry by entry');
-          return this.oneByOne(entries, unavailable);
+          return this.oneByOne(entries, dueAt);
         }
         this.logger.warn({ err, shard: this.shard, attempt }, 'batch failed (transient); retrying');
-        await this.answerUnavailable(entries, unavailable);
-        await delay(unavailable.waitBefore(backoff(attempt)));
+        await this.answerUnavailable(entries, dueAt);
+        await delay(this.unavailable.waitBefore(backoff(attempt), dueAt));
       }
     }
   }
 
-  private async oneByOne(entries: StreamEntry[], unavailable: UnavailableReplies): Promise<void> {
+  private async oneByOne(entries: StreamEntry[], dueAt: number): Promise<void> {
     for (const entry of entries) {
       for (let attempt = 0; ; attempt++) {
         if (this.stopped) return;
         try {
-          await this.processAndCommit([entry], true, unavailable.answered);
+          await this.processAndCommit([entry], true);
           break;
         } catch (err) {
           if (isFencedError(err)) throw err;
           if (isTransientError(err)) {
-            await this.answerUnavailable([entry], unavailable);
-            await delay(unavailable.waitBefore(backoff(attempt)));
+            await this.answerUnavailable([entry], dueAt);
+            await delay(this.unavailable.waitBefore(backoff(attempt), dueAt));
             continue;
           }
           await this.deadLetter(entry, err);
@@ -187,33 +190,41 @@ export class ShardWorker {
   }
 
   /**
-   * Tells the senders of a held-back batch UNAVAILABLE, once it is due: published through
-   * the fenced committer without acknowledging anything, so the entries stay pending and
-   * the batch goes on retrying. If even that fails (Redis away too), the next retry tries again.
+   * Once a held-back batch is due, tells UNAVAILABLE to its senders and to those of the
+   * entries queued behind it (they cannot run before it; looked at with XRANGE, not read),
+   * each once: published through the fenced committer without acknowledging anything, so
+   * the batch goes on retrying and the entries behind it stay new. Every retry looks again
+   * for newcomers. If even this fails (Redis away too), the next retry tries again.
    */
-  private async answerUnavailable(entries: StreamEntry[], unavailable: UnavailableReplies): Promise<void> {
-    if (!this.processor.unavailable || !unavailable.dueFor(entries)) return;
-    const waiting = entries.filter((e) => !unavailable.answered.has(e.id));
-    const effects = this.processor.unavailable(this.consumer.stream, waiting, unavailable.retryAfterMs);
+  private async answerUnavailable(entries: StreamEntry[], dueAt: number): Promise<void> {
+    if (!this.processor.unavailable || Date.now() < dueAt) return;
     try {
-      this.fence.assertValid();
-      await this.committer.commit({ effects: effects.list, fence: this.fence });
-      unavailable.markAnswered(waiting);
+      const behind = await this.consumer.peekAfter(this.unavailable.peekFrom(entries[entries.length - 1].id), PEEK_BEHIND);
+      const waiting = this.unavailable.unanswered([...entries, ...behind]);
+      if (waiting.length === 0) return;
+      const effects = this.processor.unavailable(this.consumer.stream, waiting, this.unavailable.retryAfterMs);
+      try {
+        this.fence.assertValid();
+        await this.committer.commit({ effects: effects.list, fence: this.fence });
+      } finally {
+        effects.settle();
+      }
+      this.unavailable.markAnswered(waiting);
       this.logger.warn({ shard: this.shard, count: waiting.length }, 'batch held back by a transient error: senders answered UNAVAILABLE; still retrying');
     } catch (err) {
       if (isFencedError(err)) throw err;
-    } finally {
-      effects.settle();
     }
   }
 
-  private async processAndCommit(entries: StreamEntry[], redelivered: boolean, answered: ReadonlySet<string>): Promise<void> {
+  private async processAndCommit(entries: StreamEntry[], redelivered: boolean): Promise<void> {
     this.fence.assertValid();
+    const answered = this.unavailable.answered;
     const effects = await this.processor.process(this.consumer.stream, entries, { redelivered, fence: this.fence, answered });
     try {
       this.fence.assertValid();
       await this.committer.commit({ effects: effects.list, ack: this.ackOf(entries), deadLetters: effects.deadLetters, fence: this.fence });
       for (const dead of effects.deadLetters) streamMetrics().deadLetters.inc({ stream: dead.stream });
+      this.unavailable.settled(entries);
     } finally {
       effects.settle();
     }
@@ -223,7 +234,8 @@ export class ShardWorker {
   private async deadLetter(entry: StreamEntry, error: unknown): Promise<void> {
     const stream = this.consumer.stream;
     this.logger.error({ err: error, shard: this.shard, id: entry.id }, 'entry failed on its own; moving it to the dead-letter stream');
-    const effects = this.processor.deadLettered(stream, entry, error);
+    // A sender told UNAVAILABLE already gets no second reply (INTERNAL) for the same ref.
+    const effects = this.unavailable.answered.has(entry.id) ? new Effects() : this.processor.deadLettered(stream, entry, error);
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
         this.fence.assertValid();
@@ -234,6 +246,7 @@ export class ShardWorker {
           fence: this.fence,
         });
         streamMetrics().deadLetters.inc({ stream });
+        this.unavailable.settled([entry]);
         return;
       } catch (err) {
         if (isFencedError(err)) throw err;
@@ -251,6 +264,9 @@ export class ShardWorker {
     if (t >= 0) this.metrics.gatewayToAckSeconds.observe((Date.now() - Number(entries[0].fields[t + 1])) / 1000);
   }
 }
+
+/** Entries queued behind a held-back batch that one retry answers UNAVAILABLE, at most (the next retry goes on). */
+const PEEK_BEHIND = 1000;
 
 function backoff(attempt: number): number {
   return Math.min(100 * 2 ** attempt, 2000);
