@@ -126,6 +126,8 @@ export const EnvSchema = z
     AUTH_SIGNUPS_PER_ADDRESS: positive.default(20),
     AUTH_SIGNUP_WINDOW_MS: positive.min(1000).default(10 * 60_000),
     CORS_ORIGINS: origins.optional(),
+    /** The operators' token for /admin and /api/admin (Bearer); unset: the admin API and page do not exist (404). */
+    ADMIN_TOKEN: z.string().min(24, 'at least 24 characters (e.g. openssl rand -base64 32)').optional(),
     TRUST_PROXY: trustProxy.optional(),
   })
   .refine((env) => (env.VAPID_PUBLIC_KEY === undefined) === (env.VAPID_PRIVATE_KEY === undefined), {
@@ -175,6 +177,7 @@ export function toConfig(env: Env, sources: ConfigSources) {
       },
     },
     http: { corsOrigins: env.CORS_ORIGINS ?? [], trustProxy: env.TRUST_PROXY ?? false },
+    admin: { token: env.ADMIN_TOKEN },
     api: { port: env.API_PORT, publicWsUrl: env.PUBLIC_WS_URL, webDir: env.WEB_DIR },
     gateway: {
       port: env.GATEWAY_PORT,

@@ -14,3 +14,4 @@ export * from './dead-letters';
 export * from './stream-group.metrics';
 export * from './consumed-groups';
 export * from './unavailable-replies';
+export * from './shard-owners';
