@@ -42,7 +42,7 @@ describe('admin API', () => {
     return `http://127.0.0.1:${app.port}`;
   }
 
-  const as = (token?: string) => (token ? { authorization: `Bearer ${token}` } : {});
+  const as = (token?: string): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
 
   beforeAll(async () => {
     server = await startRedisServer();
