@@ -108,7 +108,7 @@ describe('admin API', () => {
     it('gives the overview: gateways, rooms by activity, shard owners, backlog per group, dead letters with their error', async () => {
       const res = await fetch(`${url}/api/admin/overview`, { headers: as(ADMIN_TOKEN) });
       expect(res.status).toBe(200);
-      const o = await res.json();
+      const o = (await res.json()) as Record<string, unknown>;
       expect(o.gateways).toEqual([
         { gatewayId: 'gw-a', connections: 2, lastHeartbeatAt: expect.any(String) },
         { gatewayId: 'gw-b', connections: 0, lastHeartbeatAt: expect.any(String) },
@@ -128,7 +128,7 @@ describe('admin API', () => {
       const path = `${url}/api/admin/dead-letters/${encodeURIComponent(deadStream)}/${deadId}/replay`;
       const res = await fetch(path, { method: 'POST', headers: as(ADMIN_TOKEN) });
       expect(res.status).toBe(200);
-      const { replayedAs } = await res.json();
+      const { replayedAs } = (await res.json()) as { replayedAs: string };
       const back = await redis.xrange(deadStream, replayedAs, replayedAs);
       expect(back).toEqual([[replayedAs, fields]]);
       expect(await redis.xlen(Keys.deadLetters(deadStream))).toBe(0);
