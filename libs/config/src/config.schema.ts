@@ -88,6 +88,12 @@ export const EnvSchema = z
     /** Let several gateway processes listen on one port (SO_REUSEPORT); off: a taken port stops the start. */
     GATEWAY_SHARE_PORT: bool.default(false),
     HEARTBEAT_MS: positive.min(4000).default(25_000),
+    /**
+     * On SIGTERM a gateway turns not-ready at once, then closes its sockets (1001) in small
+     * batches spread over this window, so clients reconnect elsewhere gradually. Below the
+     * 20 s a shutdown may take.
+     */
+    GATEWAY_DRAIN_MS: z.coerce.number().int().min(0).max(15_000).default(10_000),
     AUTH_TIMEOUT_MS: positive.default(10_000),
     REQUEST_TIMEOUT_MS: positive.default(10_000),
     MAX_BACKPRESSURE_BYTES: positive.default(1024 * 1024),
@@ -190,6 +196,7 @@ export function toConfig(env: Env, sources: ConfigSources) {
       heartbeatIntervalMs: env.GATEWAY_HEARTBEAT_INTERVAL_MS,
       maxSocketsPerUser: env.MAX_SOCKETS_PER_USER,
       sharePort: env.GATEWAY_SHARE_PORT,
+      drainMs: env.GATEWAY_DRAIN_MS,
     },
     rateLimits: {
       connection: {

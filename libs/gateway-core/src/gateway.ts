@@ -5,6 +5,7 @@ import { Logger } from '@chat/observability';
 import { ClientSocket, ConnectionData, NO_ROOMS, TopicHub } from './client-socket';
 import { ConnectionRateLimiter, ConnectionRates } from './connection-rate-limiter';
 import { closeCodeLabel } from './close-code-label';
+import { closeGradually } from './gradual-close';
 import { ConnectionRegistry } from './connection-registry';
 import { DeliveryRouter } from './delivery-router';
 import { FrameHandler, TRY_AGAIN_LATER } from './frame-handler';
@@ -58,6 +59,7 @@ export class Gateway {
   /** Sockets still without hello: the sweep closes those that wait too long. */
   private readonly waiting = new Set<ClientSocket>();
   private sweepTimer?: NodeJS.Timeout;
+  private drainingSince?: number;
   private heartbeatTimer?: NodeJS.Timeout;
 
   constructor(
@@ -221,7 +223,27 @@ export class Gateway {
     return { connections: this.registry.size, roomChannels: this.rooms.channelCount };
   }
 
-  /** Closes every socket with 1001 so clients reconnect to another gateway. */
+  /** Set once drain() began: readiness fails and new sockets are refused. */
+  get draining(): boolean {
+    return this.drainingSince !== undefined;
+  }
+
+  /**
+   * The first step of a graceful stop: from now on the gateway is not ready (a load balancer
+   * stops sending it clients) and refuses new sockets; the open ones are closed with 1001 in
+   * small batches spread over `windowMs`, so their clients reconnect to the other gateways —
+   * and resume there — a few at a time instead of all in one instant.
+   */
+  async drain(windowMs: number): Promise<void> {
+    this.drainingSince ??= Date.now();
+    const sockets = [...this.registry.all(), ...this.waiting];
+    this.logger.info({ sockets: sockets.length, windowMs }, 'draining: closing sockets gradually');
+    await closeGradually(sockets, windowMs, (socket) => {
+      if (!socket.getUserData().closed) socket.end(CloseCode.GOING_AWAY, 'gateway shutting down');
+    });
+  }
+
+  /** Closes every socket still open with 1001 so clients reconnect to another gateway. */
   async stop(): Promise<void> {
     clearInterval(this.sweepTimer);
     clearInterval(this.heartbeatTimer);
