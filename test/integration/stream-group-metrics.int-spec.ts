@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { RedisServerHandle, startRedisServer } from '@chat/devstack';
 import { metricsRegistry } from '@chat/observability';
-import { Keys } from '@chat/redis';
+import { createRedis, Keys } from '@chat/redis';
 import { sampleStreamGroups, watchStreamGroups } from '@chat/streams';
 
 /** The operator's backlog numbers against a real redis-server: XINFO GROUPS lag and pending, XLEN of dead letters. */
@@ -43,5 +43,17 @@ describe('stream group metrics', () => {
     expect(text).toContain(`chat_stream_dead_letters{stream="${STREAM}"} 1`);
     unwatch();
     expect(await metricsRegistry.metrics()).not.toContain(`chat_stream_group_pending_entries{stream="${STREAM}"`);
+  });
+
+  it('leaves the backlog out, and answers the scrape, while Redis does not answer', async () => {
+    // Commands queue while the connection is down (as the services' connections do).
+    const away = createRedis('redis://127.0.0.1:1', 'metrics-test', { retryStrategy: () => 50 }, { warn: () => undefined });
+    const unwatch = watchStreamGroups(away, [{ stream: STREAM, group: 'messages' }]);
+    const started = Date.now();
+    const text = await metricsRegistry.metrics();
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(text).not.toContain('chat_stream_group_pending_entries{');
+    unwatch();
+    away.disconnect();
   });
 });

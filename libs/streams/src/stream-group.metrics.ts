@@ -57,6 +57,18 @@ function groupsOf(stream: string, info: unknown[][], watched: readonly WatchedGr
 
 /** How long one sample serves scrapes: the three gauges of one scrape share it. */
 const SAMPLE_TTL_MS = 1000;
+/**
+ * How long a scrape waits for Redis. Service connections queue commands while Redis is away
+ * (maxRetriesPerRequest: null): without a bound, /metrics would hang — and every other
+ * metric with it — exactly when it matters. Past it the backlog series are left out.
+ */
+const SAMPLE_TIMEOUT_MS = 1000;
+
+function within<T>(ms: number, work: Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  return Promise.race([work.catch(() => undefined), timeout]).finally(() => clearTimeout(timer));
+}
 
 /**
  * Gauges of stream backlog, sampled from Redis when Prometheus scrapes (no timer, no cost
@@ -70,7 +82,7 @@ const streamGroupMetrics = oncePerProcess(() => {
   const sample = () => {
     const now = Date.now();
     if (!cached || now - cached.at > SAMPLE_TTL_MS) {
-      const all = [...sources.values()].map(({ redis, watched }) => sampleStreamGroups(redis, watched).catch(() => undefined));
+      const all = [...sources.values()].map(({ redis, watched }) => within(SAMPLE_TIMEOUT_MS, sampleStreamGroups(redis, watched)));
       cached = { at: now, sample: Promise.all(all).then((samples) => samples.filter((s): s is StreamSample => s !== undefined)) };
     }
     return cached.sample;
