@@ -29,7 +29,9 @@ if (!existsSync(installed) || (existsSync(lock) && statSync(lock).mtimeMs > stat
 
 const stamp = join(root, 'dist', '.built');
 const sources = Math.max(...['apps', 'libs', 'bench', 'scripts'].filter((d) => existsSync(join(root, d))).map((d) => newestMtime(join(root, d))));
-if (!existsSync(stamp) || statSync(stamp).mtimeMs < sources) {
+// The web client's copy of the SDK (apps/web/public/vendor, gitignored) is part of the build.
+const webSdk = join(root, 'apps', 'web', 'public', 'vendor', 'sdk', 'client', 'src', 'index.js');
+if (!existsSync(stamp) || !existsSync(webSdk) || statSync(stamp).mtimeMs < sources) {
   console.error('> building (tsc)');
   run('npm run build');
   require('node:fs').writeFileSync(stamp, new Date().toISOString());

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Browser, BrowserContext, chromium, Locator, Page } from 'playwright-core';
 import { ChatStack, startChatStack, uniqueName } from '../support/chat-stack';
+import { SampleFiles } from '../support/sample-files';
 import { waitFor } from '../support/wait-for';
 
 /**
@@ -76,7 +77,7 @@ describe('web client in a browser', () => {
     await page.goto(`${stack.apiUrl}/`);
     const name = uniqueName(prefix);
     await login(page, name);
-    const id = (await page.locator('#me-id').textContent())?.trim() ?? '';
+    const id = await myId(page);
     expect(id).not.toBe('');
     return { page, name, id };
   }
@@ -88,6 +89,8 @@ describe('web client in a browser', () => {
     await page.locator('#me-name', { hasText: name }).waitFor();
   }
 
+  /** User ids are not on screen any more (people are found by name); the page's state has it. */
+  const myId = (page: Page): Promise<string> => page.evaluate<string>('window.streamchat.state.me.id');
   const online = (page: Page) => page.locator('#conn-status[data-state="online"]').waitFor();
   const roomTitle = (page: Page, room: string) => page.locator('#room-title', { hasText: room }).waitFor();
   /** A delivered (not pending) message with exactly this text in the open room. */
@@ -218,13 +221,56 @@ describe('web client in a browser', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('sends files: an image shows to the other member, another file downloads, a deleted message drops them', async () => {
+    const alice = await person('fila', 0);
+    const bob = await person('filb', 0);
+    const room = uniqueName('files');
+    await createRoom(alice.page, room);
+    await bob.page.getByRole('button', { name: 'refresh rooms' }).click();
+    await bob.page.getByRole('button', { name: `join ${room}` }).click();
+    await roomTitle(bob.page, room);
+
+    await alice.page.locator('#composer-file-input').setInputFiles([
+      { name: 'dot.png', mimeType: 'image/png', buffer: SampleFiles.decodablePng(40, 30) },
+      { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('plain notes') },
+    ]);
+    await count(alice.page.locator('#composer-files li.ready'), 2, 'both files uploaded');
+    await send(alice.page, 'the plan');
+
+    const seen = message(bob.page, 'the plan');
+    const image = seen.locator('img[alt="dot.png"]');
+    await image.waitFor();
+    // Drawn, at its own size: the signed link served the real bytes.
+    await waitFor(async () => (await image.evaluate((img) => (img as unknown as { complete: boolean; naturalWidth: number }).complete && (img as unknown as { naturalWidth: number }).naturalWidth)) === 40, { what: 'the image to load' });
+    const file = seen.getByRole('button', { name: '📎 notes.txt (11 B)' });
+    const download = bob.page.waitForEvent('download');
+    await file.click();
+    expect(await (await download).suggestedFilename()).toBe('notes.txt');
+    expect(await alice.page.locator('#composer-files li').count()).toBe(0);
+
+    // Files alone go under their names.
+    await alice.page.locator('#composer-file-input').setInputFiles([{ name: 'solo.txt', mimeType: 'text/plain', buffer: Buffer.from('solo') }]);
+    await count(alice.page.locator('#composer-files li.ready'), 1, 'the file uploaded');
+    await alice.page.locator('#composer-input').press('Enter');
+    await message(bob.page, 'solo.txt').getByRole('button', { name: '📎 solo.txt (4 B)' }).waitFor();
+
+    const mine = message(alice.page, 'the plan');
+    await mine.hover();
+    alice.page.once('dialog', (dialog) => void dialog.accept());
+    await mine.getByRole('button', { name: 'Delete' }).click();
+    await bob.page.locator('#message-list li.msg.deleted').first().waitFor();
+    expect(await bob.page.locator('#message-list li.msg.deleted .attachment').count()).toBe(0);
+    expect(await bob.page.locator('img[alt="dot.png"]').count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  });
+
   it('gives a returning guest its name back in the same browser, and nobody else', async () => {
     const carol = await person('carol', 0);
     // The session is gone (expired, or logged out) but the browser remembers the guest.
     await carol.page.evaluate("localStorage.removeItem('streamchat.token')");
     await carol.page.reload();
     await login(carol.page, carol.name.toUpperCase());
-    expect((await carol.page.locator('#me-id').textContent())?.trim()).toBe(carol.id);
+    expect(await myId(carol.page)).toBe(carol.id);
 
     // Anyone else asking for the name is refused.
     const elsewhere = await fetch(`${stack.apiUrl}/api/auth/guest`, {

@@ -10,7 +10,11 @@ import {
 import type { Config } from '@chat/config';
 import { Logger, ObservabilityModule, Readiness } from '@chat/observability';
 import { TokenService } from '@chat/auth';
-import { Database, MessageRepository, RoomActivityRepository, RoomRepository, UserRepository } from '@chat/store';
+import { AttachmentRepository, Database, MessageRepository, RoomActivityRepository, RoomRepository, UserRepository } from '@chat/store';
+import { AttachmentLinks, AttachmentsService, attachmentsMetrics, openAttachmentStorage, OrphanSweeper } from '@chat/attachments';
+import { join } from 'node:path';
+import { AttachmentsController } from './attachments/attachments.controller';
+import { AttachmentsLifecycle } from './attachments/attachments.lifecycle';
 import { DynamicModule, Module } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
@@ -53,9 +57,20 @@ export class ApiModule {
     const tokens = new TokenService(config.auth.jwtSecret, config.auth.ttlSeconds);
     // Kept as long as a token issued before it could still be accepted (as a guest's proof).
     const revocations = new TokenRevocations(redis, (config.auth.ttlSeconds + GUEST_PROOF_GRACE_SECONDS) * 1000);
+    const storage = openAttachmentStorage(config.attachments);
+    const attachmentRows = new AttachmentRepository(db);
+    const metrics = attachmentsMetrics();
+    const sweeper = new OrphanSweeper(
+      attachmentRows,
+      storage,
+      { orphanTtlMs: config.attachments.orphanTtlMs, intervalMs: config.attachments.sweepIntervalMs },
+      metrics,
+      logger,
+    );
     const readiness = new Readiness()
       .add('database', databaseAnswers(db))
-      .add('redis', async () => (await redis.ping()) === 'PONG');
+      .add('redis', async () => (await redis.ping()) === 'PONG')
+      .add('storage', () => storage.ready());
     // The operators' API exists only with ADMIN_TOKEN set: without it, /api/admin is a plain 404.
     const adminToken = config.admin.token;
     const admin = adminToken
@@ -71,7 +86,16 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [ObservabilityModule.forRoot(readiness)],
-      controllers: [AuthController, RoomsController, SearchController, PushController, UsersController, ClientConfigController, ...admin.controllers],
+      controllers: [
+        AuthController,
+        RoomsController,
+        SearchController,
+        PushController,
+        UsersController,
+        AttachmentsController,
+        ClientConfigController,
+        ...admin.controllers,
+      ],
       providers: [
         ...admin.providers,
         { provide: API_CONFIG, useValue: config },
@@ -90,6 +114,19 @@ export class ApiModule {
         { provide: EndpointPolicy, useValue: new EndpointPolicy(config.push.allowPrivateEndpoints) },
         { provide: SearchQueries, useValue: new SearchQueries(db) },
         { provide: UserRepository, useValue: users },
+        {
+          provide: AttachmentsService,
+          useValue: new AttachmentsService(
+            attachmentRows,
+            storage,
+            // Spooled beside the data, not in /tmp: same volume as local storage, and sized for it.
+            { maxBytes: config.attachments.maxBytes, spoolDir: join(config.attachments.dataDir, 'uploads-in-progress') },
+            metrics,
+            logger,
+          ),
+        },
+        { provide: AttachmentLinks, useValue: new AttachmentLinks(config.auth.jwtSecret, config.attachments.linkTtlMs) },
+        { provide: AttachmentsLifecycle, useValue: new AttachmentsLifecycle(sweeper, storage) },
         BearerGuard,
         { provide: APP_PIPE, useFactory: schemaValidationPipe },
         { provide: APP_FILTER, useClass: HttpErrorFilter },

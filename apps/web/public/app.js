@@ -1,6 +1,10 @@
 // streamchat web client: login, the session's connection, and every user action.
-// The wire protocol is docs/protocol.md; state lives in js/store.js, drawing in js/views.js.
-import { Connection } from './js/connection.js';
+// The connection is the SDK (libs/client, built for the browser into vendor/ by `npm run build`):
+// it reconnects, resumes the rooms it follows, queues sends and answers heartbeats. The wire
+// protocol is docs/protocol.md; state lives in js/store.js, drawing in js/views.js.
+import { ChatClient, ChatHttpApi } from './vendor/sdk/client/src/index.js';
+import { HoldableWebSocket } from './js/holdable-socket.js';
+import * as push from './js/push.js';
 import * as store from './js/store.js';
 import { state } from './js/store.js';
 import { describeError, toast } from './js/toast.js';
@@ -12,23 +16,41 @@ const ROOM_KEY = 'streamchat.room';
 // returning guest its name (and its rooms) back. Kept across logouts, unlike TOKEN_KEY.
 const GUESTS_KEY = 'streamchat.guests';
 const TYPING_EVERY_MS = 3000; // typing.start at most this often; the server expires it after 5 s
-const ROOM_LIST_EVERY_MS = 30_000; // new public rooms have no event: poll for them
-const SEND_RETRIES = 6;
-const RETRYABLE = new Set(['UNAVAILABLE', 'TIMEOUT', 'DISCONNECTED']);
+// New public rooms have no event (docs/protocol.md "Room list"): the list is asked for again
+// this often, and whenever the tab comes back into view.
+const ROOM_LIST_EVERY_MS = 10_000;
+const MAX_ATTACHMENTS = 10; // per message (docs/protocol.md "Attachments")
+const LINK_RENEW_BEFORE_MS = 30_000; // a signed link this close to expiring is fetched anew
 
 let config = null;
-let conn = null;
+/** @type {ChatClient | null} */
+let chat = null;
+const http = new ChatHttpApi(location.origin);
 let roomListTimer = null;
 let lastTypingAt = { roomId: null, at: 0 };
 let markTimer = null;
-let sending = null; // the outbox entry whose message.send is under way
 const marking = new Map(); // roomId → the seq of our read.mark still in flight
+const linkRequests = new Set(); // attachment ids whose signed link is being fetched
+let uploadKeys = 0;
+
+/** The SDK's errors as the codes the views know (the server's own codes pass through). */
+function withCode(err) {
+  if (err && !err.code) {
+    err.code =
+      err.name === 'ConnectionLostError' ? 'DISCONNECTED' : err.name === 'ClientClosedError' ? 'STOPPED' : err.name === 'RequestTimeoutError' ? 'TIMEOUT' : 'INTERNAL';
+  }
+  return err;
+}
+
+const ready = () => chat?.state === 'ready';
 
 /** Sends an op; a failure becomes a toast (and is re-thrown for callers that care). */
 async function call(type, data, what = type) {
+  if (!chat) throw Object.assign(new Error('logged out'), { code: 'STOPPED' });
   try {
-    return await conn.request(type, data);
+    return await chat.request(type, data);
   } catch (err) {
+    withCode(err);
     // A dropped socket is shown by the status bar, and on reconnect the app resumes and
     // reloads the open room; a toast per request in flight would only repeat that.
     if (err.code !== 'STOPPED' && err.code !== 'DISCONNECTED') toast(describeError(err, what), 'error');
@@ -65,78 +87,102 @@ async function boot() {
     return;
   }
   const token = localStorage.getItem(TOKEN_KEY);
+  push.isSubscribed().then((on) => {
+    state.pushOn = on;
+    store.changed();
+  }, ignore);
   if (token) startSession(token);
   else views.showLogin(config.guestLogin ? '' : 'Guest login is turned off on this server.');
 }
 
-function startSession(token) {
+function startSession() {
   views.showApp();
   state.connection = { state: 'connecting', detail: null };
-  conn = new Connection(config.wsUrl, token, {
-    hello: onHello,
-    event: onEvent,
-    status: (s, detail) => {
-      state.connection = { state: s, detail };
-      // Without a socket we hear no typing.updated, so what we show would only go stale.
-      if (s !== 'online') state.typing.clear();
-      store.changed();
-    },
-    authFailed: () => {
+  const client = new ChatClient({
+    url: config.wsUrl,
+    WebSocket: HoldableWebSocket,
+    getToken: (reason) => tokenFor(reason),
+  });
+  chat = client;
+  client.on('state', (s) => {
+    if (chat !== client) return;
+    if (s === 'ready') state.connection = { state: 'online', detail: null };
+    else if (s === 'connecting' || s === 'reconnecting') {
+      if (state.connection.state === 'online') state.connection = { state: 'reconnecting', detail: null };
+    }
+    // Without a socket we hear no typing.updated, so what we show would only go stale.
+    if (s !== 'ready') state.typing.clear();
+    store.changed();
+  });
+  client.on('reconnecting', ({ delayMs }) => {
+    state.connection = HoldableWebSocket.held ? { state: 'offline', detail: null } : { state: 'waiting', detail: { inMs: delayMs } };
+    store.changed();
+  });
+  client.on('closed', ({ code, reason }) => {
+    if (chat !== client) return;
+    if (code === 4001) {
       toast('Your session expired — please log in again.', 'error');
       endSession();
-    },
+    } else {
+      state.connection = { state: 'failed', detail: { message: `disconnected: ${reason}` } };
+      store.changed();
+    }
   });
-  conn.start();
+  client.on('ready', (session) => onHello(session));
+  client.on('message', (m) => onMessage(m));
+  for (const type of store.EVENT_TYPES) client.on(type, (data) => onEvent({ type, data }));
+  client.on('warning', ({ message }) => console.info(`[chat] ${message}`));
+  client.connect().catch(ignore);
   clearInterval(roomListTimer);
   roomListTimer = setInterval(() => {
-    if (conn?.ready) refreshRooms().catch(ignore);
+    if (ready()) refreshRooms().catch(ignore);
   }, ROOM_LIST_EVERY_MS);
+}
+
+/**
+ * The SDK asks for a token to connect, to refresh one about to expire, and after one expired:
+ * refresh while it is valid; an expired guest token still proves the guest (docs/protocol.md).
+ */
+async function tokenFor(reason) {
+  const token = localStorage.getItem(TOKEN_KEY);
+  if (reason === 'connect' || !token) return token ?? '';
+  const session = reason === 'refresh' ? await http.refresh(token) : await http.guest(state.me?.username ?? '', token);
+  localStorage.setItem(TOKEN_KEY, session.token);
+  keepGuestProof(session.user.username, session.token);
+  return session.token;
 }
 
 function endSession() {
   clearInterval(roomListTimer);
-  conn?.stop();
-  conn = null;
+  const token = localStorage.getItem(TOKEN_KEY);
+  // A shared browser should stop getting this user's notifications (docs/protocol.md "Push").
+  if (token) push.unsubscribe(token).catch(ignore);
+  const client = chat;
+  chat = null;
+  client?.close();
   localStorage.removeItem(TOKEN_KEY);
   localStorage.removeItem(ROOM_KEY);
   marking.clear();
-  sending = null;
   store.reset();
   views.showLogin();
 }
 
-async function onHello(hello, reconnected) {
-  state.me = { id: hello.userId, username: hello.username };
-  state.usernames.set(hello.userId, hello.username);
+async function onHello(session) {
+  state.me = { id: session.userId, username: session.username };
+  state.usernames.set(session.userId, session.username);
   // Typing and presence may have changed while we were away; fresh member lists bring them back.
+  // Missed messages of the rooms we follow come from the SDK's resume, as `message` events.
   state.typing.clear();
   store.changed();
   // Each step has shown its own toast if it failed; the next ones are still worth trying.
-  if (reconnected) await resume().catch(ignore);
   await refreshRooms().catch(ignore);
-  if (state.currentRoomId) await loadRoom(state.currentRoomId).catch(ignore);
-  else if (!reconnected) openFirstRoom();
-}
-
-/**
- * After a reconnect: ask for what we missed in every room, from the newest seq we know.
- * The missed messages arrive as ordinary `message.created` (deduplicated by seq).
- */
-async function resume() {
-  const rooms = {};
-  for (const r of state.rooms.values()) {
-    if (!r.joined) continue;
-    // A loaded room resumes from the last message it holds (room.list may have told us of a
-    // newer seq whose message never reached us); others only need their counts right.
-    const held = state.timelines.get(r.id);
-    rooms[r.id] = held?.msgs.size ? Math.max(...held.msgs.keys()) : r.lastSeq;
-  }
-  if (!Object.keys(rooms).length) return;
-  const { truncated = [], forbidden = [] } = await call('resume', { rooms }, 'catching up');
-  // More was missed than the server replays: the loaded stretch has a hole, so drop it and
-  // let the room load its newest page again when shown.
-  for (const id of truncated) state.timelines.delete(id);
-  for (const id of forbidden) store.leftRoom(id);
+  const wanted = new URLSearchParams(location.search);
+  if (!session.reconnected && wanted.get('room')) {
+    // A notification's link: /?room=<id>&message=<id>.
+    history.replaceState(null, '', '/');
+    await actions.jumpTo(wanted.get('room'), wanted.get('message'));
+  } else if (state.currentRoomId) await loadRoom(state.currentRoomId).catch(ignore);
+  else if (!session.reconnected) openFirstRoom();
 }
 
 /** After a page load: the room this browser showed last, else any room of ours. */
@@ -150,7 +196,18 @@ function onEvent(frame) {
   const unknownRoom = store.applyEvent(frame);
   // A room we did not know about (joined on another device): fetch the list again.
   if (unknownRoom) refreshRooms().catch(ignore);
-  if (frame.type === 'message.created' && frame.data.roomId === state.currentRoomId) scheduleMarkRead();
+}
+
+/** Each message once, in order per room (the SDK drops duplicates and fills gaps). */
+function onMessage(m) {
+  const known = state.rooms.has(m.roomId);
+  // Arriving while the tab is in the background: the "new messages" line goes above it.
+  if (document.visibilityState !== 'visible' && m.roomId === state.currentRoomId && m.author.id !== state.me?.id && state.newLine?.roomId !== m.roomId) {
+    state.newLine = { roomId: m.roomId, afterSeq: m.seq - 1 };
+  }
+  store.putMessage(m, { replace: false });
+  if (!known) refreshRooms().catch(ignore);
+  if (m.roomId === state.currentRoomId) scheduleMarkRead();
 }
 
 async function refreshRooms() {
@@ -179,11 +236,11 @@ function scheduleMarkRead() {
 /** Marks a room read up to its newest message, if the person can actually see it. */
 function markRead(roomId) {
   const room = state.rooms.get(roomId);
-  if (!room?.joined || roomId !== state.currentRoomId || document.visibilityState !== 'visible' || !conn?.ready) return;
+  if (!room?.joined || roomId !== state.currentRoomId || document.visibilityState !== 'visible' || !ready()) return;
   const seq = room.lastSeq;
   if (seq === 0 || seq <= Math.max(room.readSeq, marking.get(roomId) ?? 0)) return;
   marking.set(roomId, seq);
-  conn.request('read.mark', { roomId, seq }).then(
+  chat.request('read.mark', { roomId, seq }).then(
     ({ seq: now }) => {
       if (marking.get(roomId) === seq) marking.delete(roomId);
       const r = state.rooms.get(roomId);
@@ -191,6 +248,7 @@ function markRead(roomId) {
       store.changed();
     },
     (err) => {
+      withCode(err);
       if (marking.get(roomId) === seq) marking.delete(roomId);
       if (err.code !== 'STOPPED' && err.code !== 'DISCONNECTED') toast(describeError(err, 'marking as read'), 'error');
     },
@@ -198,10 +256,56 @@ function markRead(roomId) {
 }
 
 document.addEventListener('visibilitychange', () => {
-  if (document.visibilityState !== 'visible' || !conn?.ready) return;
+  if (document.visibilityState !== 'visible' || !ready()) return;
   scheduleMarkRead();
   refreshRooms().catch(ignore);
 });
+
+// ---- attachments -------------------------------------------------------------------------
+
+/** An HTTP call to the api with the session's token; a refusal throws its `{code, message}`. */
+async function api(path, init = {}) {
+  const res = await fetch(path, { ...init, headers: { ...init.headers, authorization: `Bearer ${localStorage.getItem(TOKEN_KEY)}` } });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw Object.assign(new Error(body.error?.message ?? `HTTP ${res.status}`), { code: body.error?.code });
+  return body;
+}
+
+/**
+ * Uploads one file (picked, dropped or pasted); it waits in the composer until sent (or is
+ * dropped on failure). XMLHttpRequest rather than fetch: it reports upload progress.
+ */
+function upload(file) {
+  const entry = { key: ++uploadKeys, name: file.name || 'pasted file', state: 'uploading', progress: 0 };
+  state.uploads.push(entry);
+  store.changed();
+  const form = new FormData();
+  form.append('file', file, entry.name);
+  const xhr = new XMLHttpRequest();
+  xhr.open('POST', '/api/uploads');
+  xhr.setRequestHeader('authorization', `Bearer ${localStorage.getItem(TOKEN_KEY)}`);
+  xhr.responseType = 'json';
+  xhr.upload.onprogress = (e) => {
+    if (!e.lengthComputable) return;
+    entry.progress = e.loaded / e.total;
+    store.changed();
+  };
+  const failed = (message, code) => {
+    state.uploads = state.uploads.filter((e) => e !== entry);
+    toast(describeError(Object.assign(new Error(message), { code }), `Uploading ${entry.name}`), 'error');
+    store.changed();
+  };
+  xhr.onload = () => {
+    const body = xhr.response ?? {};
+    if (xhr.status !== 201 && xhr.status !== 200) return failed(body.error?.message ?? `HTTP ${xhr.status}`, body.error?.code);
+    entry.attachment = body.attachment;
+    entry.state = 'ready';
+    entry.progress = 1;
+    store.changed();
+  };
+  xhr.onerror = () => failed('the upload did not go through');
+  xhr.send(form);
+}
 
 // ---- sending -----------------------------------------------------------------------------
 
@@ -215,78 +319,48 @@ function newClientMsgId() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-function queueSend(roomId, text, replyTo) {
+function queueSend(roomId, text, replyTo, attachments = []) {
   // Sending ends our typing on the server, so the next keystroke may announce it again.
   lastTypingAt = { roomId: null, at: 0 };
-  const p = { clientMsgId: newClientMsgId(), roomId, text, replyTo, state: 'queued', note: null, attempts: 0 };
+  const p = { clientMsgId: newClientMsgId(), roomId, text, replyTo, attachments, state: 'sending', note: null };
   state.outbox.set(p.clientMsgId, p);
   views.scrollToBottomNext();
   store.changed();
-  pump();
+  trySend(p);
 }
 
 /**
- * Sends go out one at a time, oldest first (the outbox Map keeps insertion order), so a
- * message held back by a retry is never overtaken by a later one. A person cannot type
- * faster than one round trip per message, so nothing is lost by not pipelining.
+ * The SDK's outbox holds the send while disconnected and retries it (same clientMsgId) after
+ * RATE_LIMITED / UNAVAILABLE; here it only shows as pending until committed, or failed.
  */
-function pump() {
-  if (sending) return;
-  const next = [...state.outbox.values()].find((p) => p.state === 'queued');
-  if (!next) return;
-  sending = next;
-  trySend(next);
-}
-
-function sendFinished(p) {
-  if (sending !== p) return;
-  sending = null;
-  pump();
-}
-
-/**
- * One attempt at `message.send`. Retrying with the same clientMsgId is safe: the server
- * answers a used one with the first message and creates nothing.
- */
-async function trySend(p) {
-  if (state.outbox.get(p.clientMsgId) !== p) return sendFinished(p); // discarded, or logged out since
-  p.attempts++;
+function trySend(p) {
   p.state = 'sending';
+  p.note = null;
   store.changed();
-  try {
-    const { message } = await conn.request('message.send', {
+  const client = chat;
+  client
+    .request('message.send', {
       roomId: p.roomId,
       text: p.text,
       clientMsgId: p.clientMsgId,
       ...(p.replyTo ? { replyTo: p.replyTo } : {}),
-    });
-    store.putMessage(message, { replace: false });
-    state.outbox.delete(p.clientMsgId);
-    store.changed();
-    sendFinished(p);
-  } catch (err) {
-    if (state.outbox.get(p.clientMsgId) !== p || err.code === 'STOPPED') return sendFinished(p);
-    if (err.code === 'RATE_LIMITED') {
-      const wait = err.retryAfterMs ?? 1000;
-      p.state = 'retrying';
-      p.note = `sending in ${Math.ceil(wait / 1000)} s`;
-      toast('You are sending quickly — the rest will go out in a moment.');
-      setTimeout(() => trySend(p), wait);
-    } else if (RETRYABLE.has(err.code) && p.attempts < SEND_RETRIES) {
-      // Time spent offline is not the server failing: only count attempts made while connected.
-      if (err.code === 'DISCONNECTED' || !conn?.ready) p.attempts--;
-      const wait = Math.min(8000, 500 * 2 ** p.attempts);
-      p.state = 'retrying';
-      p.note = err.code === 'DISCONNECTED' ? 'connection lost, will resend' : 'no answer yet, retrying';
-      setTimeout(() => trySend(p), wait);
-    } else {
-      p.state = 'failed';
-      p.note = describeError(err);
-      toast(describeError(err, 'Message not sent'), 'error');
-      sendFinished(p);
-    }
-    store.changed();
-  }
+      ...(p.attachments.length ? { attachments: p.attachments } : {}),
+    })
+    .then(
+      (reply) => {
+        store.putMessage(reply.message, { replace: false });
+        state.outbox.delete(p.clientMsgId);
+        store.changed();
+      },
+      (err) => {
+        withCode(err);
+        if (state.outbox.get(p.clientMsgId) !== p || err.code === 'STOPPED' || chat !== client) return;
+        p.state = 'failed';
+        p.note = describeError(err);
+        toast(describeError(err, 'Message not sent'), 'error');
+        store.changed();
+      },
+    );
 }
 
 // ---- actions (called by views) -----------------------------------------------------------
@@ -316,7 +390,7 @@ const actions = {
       }
       localStorage.setItem(TOKEN_KEY, body.token);
       keepGuestProof(body.user.username, body.token);
-      startSession(body.token);
+      startSession();
     } catch (err) {
       views.showLogin(`Login failed: ${err.message}`);
       toast(`Login failed: ${err.message}`, 'error');
@@ -329,10 +403,19 @@ const actions = {
     endSession();
   },
 
+  /** Files dropped on the room or pasted into the composer, like picked ones. */
+  dropFiles(files) {
+    if (files?.length) actions.attachFiles(files);
+  },
+
   refreshRooms: () => refreshRooms().catch(ignore),
 
   async openRoom(roomId) {
+    views.closeDrawer();
     if (state.currentRoomId !== roomId) {
+      // The "new messages" line goes above the first message this person has not read.
+      const r = state.rooms.get(roomId);
+      state.newLine = r?.joined && r.lastSeq > r.readSeq ? { roomId, afterSeq: r.readSeq } : null;
       state.currentRoomId = roomId;
       localStorage.setItem(ROOM_KEY, roomId);
       state.replyTo = null;
@@ -365,6 +448,138 @@ const actions = {
     await call('room.invite', { roomId, userId }, 'inviting').then(() => toast('Invited.'), ignore);
   },
 
+  /** The user picker: a name typed in full finds that person (`user.lookup`), else null. */
+  async lookupUser(username) {
+    try {
+      const { user } = await chat.request('user.lookup', { username });
+      state.usernames.set(user.id, user.username);
+      return user;
+    } catch (err) {
+      withCode(err);
+      if (err.code === 'NOT_FOUND' || err.code === 'BAD_REQUEST') return null;
+      toast(describeError(err, 'looking up'), 'error');
+      return null;
+    }
+  },
+
+  /** People this browser has seen (members, authors), for the picker's suggestions. */
+  knownUsers() {
+    return [...state.usernames].filter(([id]) => id !== state.me?.id).map(([id, username]) => ({ id, username }));
+  },
+
+  // ---- moderation (owners and moderators, docs/protocol.md "Additions (moderation)")
+
+  async kick(userId) {
+    const roomId = state.currentRoomId;
+    await call('room.kick', { roomId, userId }, 'kicking').then(() => toast(`${state.usernames.get(userId) ?? 'They'} left the room.`), ignore);
+  },
+
+  async ban(userId) {
+    const roomId = state.currentRoomId;
+    await call('room.ban', { roomId, userId }, 'banning').then(() => {
+      if (!state.bans.has(roomId)) state.bans.set(roomId, new Map());
+      state.bans.get(roomId).set(userId, state.usernames.get(userId) ?? userId);
+      store.changed();
+    }, ignore);
+  },
+
+  async unban(userId) {
+    const roomId = state.currentRoomId;
+    await call('room.unban', { roomId, userId }, 'lifting the ban').then(() => {
+      state.bans.get(roomId)?.delete(userId);
+      store.changed();
+    }, ignore);
+  },
+
+  async mute(userId, durationMs) {
+    const roomId = state.currentRoomId;
+    await call('room.mute', { roomId, userId, durationMs }, 'muting').then(({ until }) => {
+      store.applyEvent({ type: 'room.member_muted', data: { roomId, userId, until } });
+    }, ignore);
+  },
+
+  async unmute(userId) {
+    const roomId = state.currentRoomId;
+    await call('room.unmute', { roomId, userId }, 'unmuting').then(() => {
+      store.applyEvent({ type: 'room.member_muted', data: { roomId, userId, until: null } });
+    }, ignore);
+  },
+
+  async setRole(userId, role) {
+    const roomId = state.currentRoomId;
+    await call('room.set_role', { roomId, userId, role }, 'changing the role').then(() => {
+      store.applyEvent({ type: 'room.member_updated', data: { roomId, userId, role } });
+    }, ignore);
+  },
+
+  // ---- notifications
+
+  async setNotify(level) {
+    const roomId = state.currentRoomId;
+    await call('notify.set', { roomId, level }, 'notification level').then(() => {
+      const r = state.rooms.get(roomId);
+      if (r) r.notify = level;
+      store.changed();
+    }, () => store.changed());
+  },
+
+  async enablePush() {
+    try {
+      await push.subscribe(localStorage.getItem(TOKEN_KEY));
+      state.pushOn = true;
+      toast('Notifications are on for this browser.');
+    } catch (err) {
+      toast(describeError(err, 'Turning on notifications'), 'error');
+    }
+    store.changed();
+  },
+
+  async disablePush() {
+    await push.unsubscribe(localStorage.getItem(TOKEN_KEY)).catch(ignore);
+    state.pushOn = false;
+    toast('Notifications are off for this browser.');
+    store.changed();
+  },
+
+  // ---- search
+
+  async search(query) {
+    if (!query.trim()) return;
+    state.search = { query, hits: [], loading: true };
+    state.panel = 'search';
+    store.changed();
+    try {
+      const { hits } = await call('search', { query, limit: 30 }, 'searching');
+      if (state.search?.query === query) state.search = { query, hits, loading: false };
+    } catch {
+      if (state.search?.query === query) state.search = { query, hits: [], loading: false };
+    }
+    store.changed();
+  },
+
+  closeSearch() {
+    state.search = null;
+    state.panel = 'members';
+    store.changed();
+  },
+
+  /** Opens a room at one message: pages back until it is loaded, then scrolls to it. */
+  async jumpTo(roomId, messageId, seq) {
+    const room = state.rooms.get(roomId);
+    if (!room) return toast('That room is not in your list.', 'error');
+    await actions.openRoom(roomId);
+    if (!messageId) return;
+    const find = () => [...(state.timelines.get(roomId)?.msgs.values() ?? [])].find((x) => x.id === messageId);
+    for (let pages = 0; pages < 20 && !find(); pages++) {
+      const t = state.timelines.get(roomId);
+      if (!t?.hasMore || (seq && seq >= (store.sorted(t.msgs)[0]?.seq ?? 0))) break;
+      await actions.loadOlder();
+    }
+    const m = find();
+    if (m) state.jump = { roomId, seq: m.seq };
+    store.changed();
+  },
+
   async leaveRoom() {
     const room = state.rooms.get(state.currentRoomId);
     if (!room || !confirm(`Leave ${store.displayName(room)}?`)) return;
@@ -383,21 +598,6 @@ const actions = {
       state.myPresence = status;
       store.changed();
     }, () => store.changed());
-  },
-
-  async copyMyId() {
-    const id = state.me?.id ?? '';
-    try {
-      await navigator.clipboard.writeText(id);
-      toast('Your user id is on the clipboard.');
-    } catch {
-      // No clipboard outside secure contexts: select it so Ctrl+C works.
-      const range = document.createRange();
-      range.selectNodeContents(document.getElementById('me-id'));
-      getSelection().removeAllRanges();
-      getSelection().addRange(range);
-      toast('Press Ctrl+C to copy your id.');
-    }
   },
 
   async loadOlder() {
@@ -434,10 +634,68 @@ const actions = {
       call('message.edit', { messageId: m.id, text }, 'editing').then(({ message }) => store.putMessage(message, { replace: true }), ignore);
       return true;
     }
-    queueSend(roomId, text, state.replyTo?.id);
+    if (state.uploads.some((u) => u.state === 'uploading')) {
+      toast('Wait a moment: files are still uploading.');
+      return false;
+    }
+    const files = state.uploads.map((u) => u.attachment);
+    // A message always has text (the protocol requires it): files alone go under their names.
+    queueSend(roomId, text.trim() ? text : files.map((f) => f.name).join(', '), state.replyTo?.id, files.map((f) => f.id));
     state.replyTo = null;
+    state.uploads = [];
     store.changed();
     return true;
+  },
+
+  /** Files picked in the composer start uploading at once. */
+  attachFiles(files) {
+    const room = MAX_ATTACHMENTS - state.uploads.length;
+    if (files.length > room) toast(`A message takes at most ${MAX_ATTACHMENTS} files.`, 'error');
+    for (const file of [...files].slice(0, Math.max(0, room))) upload(file);
+  },
+
+  removeUpload(key) {
+    state.uploads = state.uploads.filter((u) => u.key !== key);
+    store.changed();
+  },
+
+  /** Whether the composer may send without text (it has files). */
+  hasUploads() {
+    return state.uploads.length > 0;
+  },
+
+  /**
+   * A signed link to show an attachment (an <img> cannot send our token), or undefined while
+   * it is being fetched (the view redraws when it arrives).
+   */
+  attachmentLink(id) {
+    const link = state.attachmentLinks.get(id);
+    if (link && Date.parse(link.expiresAt) - Date.now() > LINK_RENEW_BEFORE_MS) return link.url;
+    if (!linkRequests.has(id)) {
+      linkRequests.add(id);
+      api(`/api/attachments/${encodeURIComponent(id)}/link`)
+        .then((fresh) => {
+          state.attachmentLinks.set(id, fresh);
+          store.changed();
+        }, ignore)
+        .finally(() => linkRequests.delete(id));
+    }
+    return link?.url;
+  },
+
+  /** Opens an attachment (a file downloads, an image shows) through a fresh signed link. */
+  async openAttachment(attachment) {
+    try {
+      const { url } = await api(`/api/attachments/${encodeURIComponent(attachment.id)}/link`);
+      const a = document.createElement('a');
+      a.href = url;
+      a.target = '_blank';
+      a.rel = 'noopener';
+      a.download = attachment.name;
+      a.click();
+    } catch (err) {
+      toast(describeError(err, `Opening ${attachment.name}`), 'error');
+    }
   },
 
   sendThreadReply(text) {
@@ -450,10 +708,7 @@ const actions = {
   retrySend(clientMsgId) {
     const p = state.outbox.get(clientMsgId);
     if (!p || p.state !== 'failed') return;
-    p.attempts = 0;
-    p.state = 'queued';
-    store.changed();
-    pump();
+    trySend(p);
   },
 
   discardSend(clientMsgId) {
@@ -464,7 +719,7 @@ const actions = {
   typing() {
     const roomId = state.currentRoomId;
     const now = Date.now();
-    if (!roomId || !conn?.ready || state.editing) return;
+    if (!roomId || !ready() || state.editing) return;
     if (lastTypingAt.roomId === roomId && now - lastTypingAt.at < TYPING_EVERY_MS) return;
     lastTypingAt = { roomId, at: now };
     call('typing.start', { roomId }, 'typing').catch(ignore);
@@ -541,11 +796,18 @@ const actions = {
   },
 };
 
-// For debugging in the console, and for the end-to-end test to cut the socket on purpose.
+// For debugging in the console, and for the end-to-end tests to cut the socket on purpose.
 window.streamchat = {
   state,
-  goOffline: () => conn?.goOffline(),
-  goOnline: () => conn?.goOnline(),
+  goOffline: () => HoldableWebSocket.hold(),
+  goOnline: () => HoldableWebSocket.release(),
 };
+
+// A notification clicked while this tab is open but not controlled by the service worker.
+navigator.serviceWorker?.addEventListener('message', (e) => {
+  if (e.data?.type !== 'streamchat.open') return;
+  const u = new URL(e.data.url, location.origin);
+  if (u.origin === location.origin && u.searchParams.get('room')) actions.jumpTo(u.searchParams.get('room'), u.searchParams.get('message'));
+});
 
 boot();

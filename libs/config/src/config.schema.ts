@@ -135,6 +135,32 @@ export const EnvSchema = z
     /** The operators' token for /admin and /api/admin (Bearer); unset: the admin API and page do not exist (404). */
     ADMIN_TOKEN: z.string().min(24, 'at least 24 characters (e.g. openssl rand -base64 32)').optional(),
     TRUST_PROXY: trustProxy.optional(),
+    /** Largest upload accepted (`POST /api/uploads`); larger ones are refused 413 while they stream in. */
+    UPLOAD_MAX_BYTES: positive.max(5 * 1024 ** 3).default(10 * 1024 * 1024),
+    /** Uploads no message took within this long are deleted (rows and bytes). */
+    UPLOAD_ORPHAN_TTL_MS: positive.min(1000).default(24 * 3600 * 1000),
+    /** How often each api replica sweeps orphaned uploads and the files of deleted messages. */
+    UPLOAD_SWEEP_INTERVAL_MS: positive.min(100).default(10 * 60_000),
+    /** How long a signed attachment link (`GET /api/attachments/:id/link`) works. */
+    ATTACHMENT_LINK_TTL_MS: positive.min(1000).max(24 * 3600 * 1000).default(5 * 60_000),
+    /** Where uploads' bytes live: files under DATA_DIR, or an S3-compatible bucket. */
+    STORAGE: z.enum(['local', 's3']).default('local'),
+    /** S3-compatible endpoint (MinIO: http://minio:9000); unset: AWS S3 of S3_REGION. */
+    S3_ENDPOINT: z.string().url().optional(),
+    S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name (3-63 of a-z 0-9 . -)').optional(),
+    S3_REGION: z.string().min(1).default('us-east-1'),
+    /** Both or neither; unset: the AWS SDK's default credentials (environment, instance or pod role). */
+    S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+    S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+    S3_FORCE_PATH_STYLE: bool.default(false),
+  })
+  .refine((env) => env.STORAGE !== 's3' || env.S3_BUCKET !== undefined, {
+    message: 'STORAGE=s3 needs S3_BUCKET',
+    path: ['S3_BUCKET'],
+  })
+  .refine((env) => (env.S3_ACCESS_KEY_ID === undefined) === (env.S3_SECRET_ACCESS_KEY === undefined), {
+    message: 'set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither',
+    path: ['S3_SECRET_ACCESS_KEY'],
   })
   .refine((env) => (env.VAPID_PUBLIC_KEY === undefined) === (env.VAPID_PRIVATE_KEY === undefined), {
     message: 'set both VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY, or neither (npm run vapid-keys prints a pair)',
@@ -237,6 +263,24 @@ export function toConfig(env: Env, sources: ConfigSources) {
       resumeLimit: env.RESUME_LIMIT,
       roomMaxMembers: env.ROOM_MAX_MEMBERS,
       unavailableReplyMs: env.DB_UNAVAILABLE_REPLY_MS,
+    },
+    attachments: {
+      maxBytes: env.UPLOAD_MAX_BYTES,
+      orphanTtlMs: env.UPLOAD_ORPHAN_TTL_MS,
+      sweepIntervalMs: env.UPLOAD_SWEEP_INTERVAL_MS,
+      linkTtlMs: env.ATTACHMENT_LINK_TTL_MS,
+      dataDir: env.DATA_DIR,
+      storage: env.STORAGE,
+      s3: {
+        endpoint: env.S3_ENDPOINT,
+        bucket: env.S3_BUCKET ?? '',
+        region: env.S3_REGION,
+        credentials:
+          env.S3_ACCESS_KEY_ID && env.S3_SECRET_ACCESS_KEY
+            ? { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY }
+            : undefined,
+        forcePathStyle: env.S3_FORCE_PATH_STYLE,
+      },
     },
     /** The durable-change streams `chat:events:{shard}` (search, push read them in their own groups). */
     events: { maxLen: env.EVENTS_MAXLEN },

@@ -140,6 +140,49 @@ describe('parseConfig', () => {
     });
   });
 
+  describe('attachments', () => {
+    it('default to 10 MiB uploads on local disk under DATA_DIR, orphans kept a day', () => {
+      const { attachments } = parseConfig({ DATA_DIR: '/var/chat' });
+      expect(attachments).toMatchObject({
+        maxBytes: 10 * 1024 * 1024,
+        orphanTtlMs: 24 * 3600 * 1000,
+        linkTtlMs: 5 * 60_000,
+        storage: 'local',
+        dataDir: '/var/chat',
+      });
+    });
+
+    it('read the S3 settings', () => {
+      const { attachments } = parseConfig({
+        STORAGE: 's3',
+        S3_ENDPOINT: 'http://minio:9000',
+        S3_BUCKET: 'chat-files',
+        S3_ACCESS_KEY_ID: 'id',
+        S3_SECRET_ACCESS_KEY: 'secret',
+        S3_FORCE_PATH_STYLE: 'true',
+      });
+      expect(attachments.storage).toBe('s3');
+      expect(attachments.s3).toEqual({
+        endpoint: 'http://minio:9000',
+        bucket: 'chat-files',
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'id', secretAccessKey: 'secret' },
+        forcePathStyle: true,
+      });
+      expect(parseConfig({ STORAGE: 's3', S3_BUCKET: 'chat-files' }).attachments.s3.credentials).toBeUndefined();
+    });
+
+    it('refuse s3 without a bucket, half a key pair, a bad bucket name or storage', () => {
+      expect(problemsOf({ STORAGE: 's3' })).toEqual([expect.stringContaining('STORAGE=s3 needs S3_BUCKET')]);
+      expect(problemsOf({ STORAGE: 's3', S3_BUCKET: 'b1b', S3_ACCESS_KEY_ID: 'id' })).toEqual([
+        expect.stringContaining('set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY'),
+      ]);
+      expect(problemsOf({ S3_BUCKET: 'No_Such' })).toEqual([expect.stringContaining('S3_BUCKET')]);
+      expect(problemsOf({ STORAGE: 'ftp' })).toEqual([expect.stringContaining('STORAGE')]);
+      expect(problemsOf({ UPLOAD_MAX_BYTES: '0' })).toEqual([expect.stringContaining('UPLOAD_MAX_BYTES')]);
+    });
+  });
+
   describe('JWT_SECRET', () => {
     const strong = 'a-real-secret-of-enough-length-0123456789';
 

@@ -38,8 +38,8 @@ export interface Stack {
   apiUrl: string;
   gatewayUrls: string[];
   processes: StackProcess[];
-  /** Starts one more process of an app (e.g. a replacement messages instance); `port` to restart one in place. */
-  add(app: 'gateway' | 'messages' | 'presence' | 'search' | 'push', env?: Record<string, string>, port?: number): Promise<StackProcess>;
+  /** Starts one more process of an app (e.g. a replacement messages instance, an api replica with other settings); `port` to restart one in place. */
+  add(app: 'api' | 'gateway' | 'messages' | 'presence' | 'search' | 'push', env?: Record<string, string>, port?: number): Promise<StackProcess>;
   /** The DATA_DIR every app of the stack shares (generated keys live there). */
   dataDir: string;
   stop(): Promise<void>;

@@ -2,7 +2,7 @@ import Redis from 'ioredis';
 import { Config } from '@chat/config';
 import { Logger, Readiness } from '@chat/observability';
 import { createRedis, Groups, Keys, shardOf, ShardLease } from '@chat/redis';
-import { Database, fencedTransaction, MessageRepository, RoomRepository, ShardFenceRepository, UserRepository } from '@chat/store';
+import { AttachmentRepository, Database, fencedTransaction, MessageRepository, RoomRepository, ShardFenceRepository, UserRepository } from '@chat/store';
 import { ConsumedGroups, GroupReader, instanceId, ShardOwnership, StreamWorkers, watchStreamGroups } from '@chat/streams';
 import { BatchProcessor } from './batch-processor';
 import { CatchupHandler } from './handlers/catchup.handler';
@@ -110,7 +110,7 @@ export class MessagesService {
     const runFenced = (fence: Parameters<typeof fencedTransaction>[1], fn: () => Promise<void>) => fencedTransaction(db, fence, fn);
     const shardProcessor = new BatchProcessor(
       shardDispatchTable(writes, reads, ordered),
-      new MessageSendHandler(messages, cache, metrics),
+      new MessageSendHandler(messages, cache, metrics, new AttachmentRepository(db)),
       runFenced,
       () => cache.clear(),
       metrics,

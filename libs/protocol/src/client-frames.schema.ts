@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_HISTORY_LIMIT, MAX_MUTE_MS, MAX_REF_LENGTH, MAX_SEARCH_QUERY_LENGTH, MAX_TEXT_LENGTH } from './limits';
+import { MAX_ATTACHMENTS_PER_MESSAGE, MAX_HISTORY_LIMIT, MAX_MUTE_MS, MAX_REF_LENGTH, MAX_SEARCH_QUERY_LENGTH, MAX_TEXT_LENGTH } from './limits';
 import { NotifyLevel } from './objects.schema';
 import { displayText, freeText, idString, messageIdString, seqNumber, usernameString } from './safe-strings.schema';
 
@@ -45,6 +45,12 @@ export const OpData = {
     text,
     clientMsgId: id,
     replyTo: messageId.optional(),
+    /** Ids of the sender's own uploads not used by any message yet (addition to PROTOCOL.md). */
+    attachments: z
+      .array(id)
+      .max(MAX_ATTACHMENTS_PER_MESSAGE)
+      .refine((ids) => new Set(ids).size === ids.length, 'must not repeat an attachment')
+      .optional(),
   }),
   'message.edit': z.object({ messageId, text }),
   'message.delete': z.object({ messageId }),

@@ -17,6 +17,12 @@ export function randomId(prefix: string, length = 16): string {
 export const newUserId = (): string => randomId('u');
 export const newRoomId = (): string => randomId('r');
 export const newConnectionId = (): string => randomId('c', 12);
+export const newAttachmentId = (): string => randomId('f');
+
+/** Where an attachment is downloaded, relative to the api (docs/protocol.md "Attachments"). */
+export function attachmentPath(id: string): string {
+  return `/api/attachments/${id}`;
+}
 
 /** An id derived from a seed: the same seed always gives the same id (idempotent creation). */
 export function derivedId(prefix: string, seed: string): string {

@@ -3,6 +3,8 @@ export const MAX_FRAME_BYTES = 64 * 1024;
 export const MAX_REF_LENGTH = 64;
 export const MAX_TEXT_LENGTH = 4000;
 export const MAX_SEARCH_QUERY_LENGTH = 500;
+/** Uploads one message may carry (`message.send` `attachments`). */
+export const MAX_ATTACHMENTS_PER_MESSAGE = 10;
 export const MAX_HISTORY_LIMIT = 100;
 export const DEFAULT_HISTORY_LIMIT = 50;
 export const JOIN_HISTORY_LIMIT = 50;

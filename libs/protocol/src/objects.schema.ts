@@ -47,6 +47,22 @@ export const Reaction = z.object({
 });
 export type Reaction = z.infer<typeof Reaction>;
 
+/**
+ * A file attached to a message (an upload, see docs/protocol.md "Attachments"). `type` is
+ * what the server sniffed from the bytes, never what the client claimed; `width`/`height`
+ * for images whose header it could read; `url` is relative to the api (Bearer token).
+ */
+export const Attachment = z.object({
+  id: z.string(),
+  name: z.string(),
+  size: z.number().int().positive(),
+  type: z.string(),
+  width: z.number().int().positive().optional(),
+  height: z.number().int().positive().optional(),
+  url: z.string(),
+});
+export type Attachment = z.infer<typeof Attachment>;
+
 export const Message = z.object({
   id: z.string(),
   roomId: z.string(),
@@ -59,7 +75,8 @@ export const Message = z.object({
   replyTo: z.string().optional(),
   clientMsgId: z.string().optional(),
   reactions: z.array(Reaction),
-  attachments: z.array(z.unknown()),
+  /** The message's files (empty for a message without any, and for a deleted message). */
+  attachments: z.array(Attachment),
   /** User ids of the members the text names with `@username` (absent when none). */
   mentions: z.array(z.string()).optional(),
   /** `@room` by a moderator or the owner: every member is mentioned. */

@@ -3,6 +3,7 @@ export * from './migrator';
 export * from './open-database';
 export * from './pg.database';
 export * from './pglite.database';
+export * from './repositories/attachment.repository';
 export * from './repositories/message.repository';
 export * from './repositories/room.repository';
 export * from './repositories/user.repository';

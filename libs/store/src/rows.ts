@@ -1,5 +1,4 @@
-import { Message, Room, RoomKind } from '@chat/protocol';
-import { messageId } from '@chat/protocol';
+import { Attachment, attachmentPath, Message, messageId, Room, RoomKind } from '@chat/protocol';
 
 /** Row → object mappers. Both engines may return timestamps as Date or string. */
 export function iso(value: unknown): string {
@@ -45,10 +44,18 @@ export interface MessageRow {
   deleted_at: Date | string | null;
   mentions: string[];
   mentions_room: boolean;
+  attachments: StoredAttachment[];
 }
 
+/** An attachment as `messages.attachments` keeps it (JSON): the Message's without its url. */
+export type StoredAttachment = Omit<Attachment, 'url'>;
+
 export const MESSAGE_COLUMNS =
-  'm.room_id, m.seq, m.author_id, m.author_name, m.text, m.client_msg_id, m.reply_to, m.created_at, m.edited_at, m.deleted_at, m.mentions, m.mentions_room';
+  'm.room_id, m.seq, m.author_id, m.author_name, m.text, m.client_msg_id, m.reply_to, m.created_at, m.edited_at, m.deleted_at, m.mentions, m.mentions_room, m.attachments';
+
+export function toAttachment(stored: StoredAttachment): Attachment {
+  return { ...stored, url: attachmentPath(stored.id) };
+}
 
 export function toMessage(row: MessageRow): Message {
   const message: Message = {
@@ -59,7 +66,7 @@ export function toMessage(row: MessageRow): Message {
     text: row.deleted_at ? '' : row.text,
     createdAt: iso(row.created_at),
     reactions: [],
-    attachments: [],
+    attachments: row.deleted_at ? [] : row.attachments.map(toAttachment),
   };
   if (row.edited_at) message.editedAt = iso(row.edited_at);
   if (row.deleted_at) message.deletedAt = iso(row.deleted_at);

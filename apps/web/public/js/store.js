@@ -16,14 +16,47 @@ export const state = {
   presence: new Map(), // userId → status
   usernames: new Map(), // userId → username, for typing lines and reply previews
   typing: new Map(), // roomId → userIds
-  /** clientMsgId → {clientMsgId, roomId, text, replyTo, state: 'sending'|'retrying'|'failed', note} */
+  /** clientMsgId → {clientMsgId, roomId, text, replyTo, attachments, state: 'sending'|'failed', note}: sends not committed yet */
   outbox: new Map(),
   /** The open thread: {roomId, root, msgs: Map<seq, Message>, hasMore} */
   thread: null,
   panel: 'members', // right-hand panel: 'members' | 'thread'
   replyTo: null, // the Message the composer replies to
   editing: null, // the Message the composer edits
+  /** Files picked in the composer: {key, name, state: 'uploading'|'ready', attachment?}, in order. */
+  uploads: [],
+  /** attachment id → {url, expiresAt}: signed links, so <img> can load without a header. */
+  attachmentLinks: new Map(),
+  /** roomId → Map<userId, until ISO time>: mutes seen this session (members carry no mute state). */
+  mutes: new Map(),
+  /** roomId → Map<userId, username>: bans seen this session, for moderators to lift. */
+  bans: new Map(),
+  /** The "new messages" line: in room `roomId`, above the first message after `afterSeq`. */
+  newLine: null,
+  /** The search panel: {query, hits, loading}. */
+  search: null,
+  /** Where to scroll once shown: {roomId, seq}. */
+  jump: null,
+  /** Whether this browser has a Web Push subscription. */
+  pushOn: false,
 };
+
+/** Server events the app listens to (the SDK hands `message.created` over as `message`). */
+export const EVENT_TYPES = [
+  'message.updated',
+  'message.deleted',
+  'reaction.updated',
+  'read.updated',
+  'typing.updated',
+  'presence.updated',
+  'room.member_joined',
+  'room.member_left',
+  'room.member_updated',
+  'room.member_muted',
+  'room.ban_updated',
+  'dm.opened',
+  'error',
+];
 
 let listeners = [];
 let scheduled = false;
@@ -55,6 +88,13 @@ export function reset() {
   state.panel = 'members';
   state.replyTo = null;
   state.editing = null;
+  state.uploads = [];
+  state.attachmentLinks.clear();
+  state.mutes.clear();
+  state.bans.clear();
+  state.newLine = null;
+  state.search = null;
+  state.jump = null;
   state.myPresence = 'online';
   changed();
 }
@@ -64,6 +104,24 @@ export function reset() {
 export function unreadOf(room) {
   if (!room.joined || room.id === state.currentRoomId) return 0;
   return Math.max(0, room.lastSeq - room.readSeq);
+}
+
+/** Unread messages over every room, the open one included (for the tab title). */
+export function totalUnread() {
+  let n = 0;
+  for (const room of state.rooms.values()) if (room.joined) n += Math.max(0, room.lastSeq - room.readSeq);
+  return n;
+}
+
+/** My role in a room, from its member list. */
+export function myRole(roomId) {
+  return state.members.get(roomId)?.get(state.me?.id)?.role;
+}
+
+/** Until when a member is muted (ISO time), if a mute we saw is still running. */
+export function mutedUntil(roomId, userId) {
+  const until = state.mutes.get(roomId)?.get(userId);
+  return until && Date.parse(until) > Date.now() ? until : null;
 }
 
 /** A DM's name is both usernames; show the other one. */
@@ -216,7 +274,7 @@ export function findMessage(roomId, id) {
 
 export function markDeleted(roomId, id) {
   const at = new Date().toISOString();
-  updateMessage(roomId, id, (m) => ({ ...m, text: '', deletedAt: m.deletedAt ?? at, reactions: [] }));
+  updateMessage(roomId, id, (m) => ({ ...m, text: '', deletedAt: m.deletedAt ?? at, reactions: [], attachments: [] }));
 }
 
 export function setReaction({ roomId, messageId, emoji, count, userIds }) {
@@ -239,7 +297,7 @@ export function openThread(roomId, root) {
 
 export function closeThread() {
   state.thread = null;
-  state.panel = 'members';
+  if (state.panel === 'thread') state.panel = 'members'; // search results stay open across rooms
   changed();
 }
 
@@ -295,11 +353,23 @@ export function applyEvent({ type, data }) {
       return null;
     }
     case 'room.member_muted':
+      if (!state.mutes.has(data.roomId)) state.mutes.set(data.roomId, new Map());
+      if (data.until) state.mutes.get(data.roomId).set(data.userId, data.until);
+      else state.mutes.get(data.roomId).delete(data.userId);
+      changed();
       if (data.userId === state.me?.id) {
         const name = roomLabel(data.roomId);
         toast(data.until ? `You are muted in ${name} until ${new Date(data.until).toLocaleString()}.` : `You can speak in ${name} again.`);
       }
       return null;
+    case 'room.ban_updated': {
+      if (!state.bans.has(data.roomId)) state.bans.set(data.roomId, new Map());
+      const bans = state.bans.get(data.roomId);
+      if (data.banned) bans.set(data.userId, state.usernames.get(data.userId) ?? data.userId);
+      else bans.delete(data.userId);
+      changed();
+      return null;
+    }
     case 'dm.opened':
       upsertRoom(data.room, { joined: true });
       return null;

@@ -104,6 +104,7 @@ describe('MessageSendHandler', () => {
       messages as unknown as MessageRepository,
       new MembershipCache(rooms as unknown as RoomRepository),
       MessagingMetrics.get(),
+      { claimStates: async () => new Map() },
     );
     out = new ChatEffects(EVENTS);
     fence = { shard: 0, epoch: 4, assertValid: jest.fn() };

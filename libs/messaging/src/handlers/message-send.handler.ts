@@ -1,5 +1,5 @@
 import { ChatError, ErrorCode, eventFrameRaw, OpDataOf, roomOfMessageId, ServerEvent } from '@chat/protocol';
-import { AppendOutcome, MessageDraft, MessageRepository, MentionDraft } from '@chat/store';
+import { AppendOutcome, AttachmentRepository, isAttachmentClaimError, MessageDraft, MessageRepository, MentionDraft } from '@chat/store';
 import { isFencedError, isTransientError } from '@chat/streams';
 import { MembershipCache } from '../membership-cache';
 import { mentionDraft } from '../mention-draft';
@@ -27,20 +27,28 @@ interface AcceptedSend extends SendItem {
  * throws, or a batch insert that fails for a reason other than the database being away,
  * leaves the others to commit and publish, and only that send is answered INTERNAL and set
  * aside on the dead-letter stream.
+ *
+ * Attachments: each id must be the sender's own upload, not used yet (checked before the
+ * insert, for a clear refusal); the insert claims them in its own statement, which is what
+ * decides. Two sends of one batch with the same upload: the first takes it, the second is
+ * refused before the insert. A send of another batch (another room's shard) that won the row
+ * first makes the insert fail; redone one by one, only the loser is refused (CONFLICT).
  */
 export class MessageSendHandler {
   constructor(
     private readonly messages: MessageRepository,
     private readonly cache: MembershipCache,
     private readonly metrics: MessagingMetrics,
+    private readonly attachments: Pick<AttachmentRepository, 'claimStates'>,
   ) {}
 
   async handleBatch(items: SendItem[]): Promise<void> {
     const accepted: AcceptedSend[] = [];
+    const taken = new Map<string, string>();
     for (const item of items) {
       try {
         const send = await this.accepts(item);
-        if (send) accepted.push(send);
+        if (send && this.takesAttachments(send, taken)) accepted.push(send);
       } catch (err) {
         if (isTransientError(err) || isFencedError(err)) throw err;
         this.cache.clear();
@@ -69,8 +77,35 @@ export class MessageSendHandler {
       this.publish(item, outcome);
     } catch (err) {
       if (isTransientError(err) || isFencedError(err)) throw err;
+      if (isAttachmentClaimError(err)) {
+        item.ctx.out.replyError(item.ctx.env, item.ctx.ref, {
+          code: ErrorCode.CONFLICT,
+          message: 'an attachment of this message was used by another message first',
+        });
+        return;
+      }
       failAlone(item.ctx, err, 'message could not be stored');
     }
+  }
+
+  /**
+   * Records the uploads `send` takes in this batch (`taken`: upload id → the send holding
+   * it); false, and the send is refused, when an earlier send of the batch holds one of them.
+   * A repeat of the same send (same author and clientMsgId) is the same send, not a rival.
+   */
+  private takesAttachments(send: AcceptedSend, taken: Map<string, string>): boolean {
+    const ids = send.data.attachments ?? [];
+    const key = `${send.ctx.user.id}\u0000${send.data.clientMsgId}`;
+    const held = ids.find((id) => (taken.get(id) ?? key) !== key);
+    if (held !== undefined) {
+      send.ctx.out.replyError(send.ctx.env, send.ctx.ref, {
+        code: ErrorCode.CONFLICT,
+        message: `attachment ${held} is already used by another message`,
+      });
+      return false;
+    }
+    for (const id of ids) taken.set(id, key);
+    return true;
   }
 
   /** The send as it goes to the insert; undefined when it was answered (refused) already. */
@@ -89,7 +124,19 @@ export class MessageSendHandler {
   private async check({ ctx, data }: SendItem): Promise<MentionDraft> {
     const author = await requireUnmuted(this.cache, data.roomId, ctx.user.id);
     if (data.replyTo !== undefined) await this.checkReplyTo(data.roomId, data.replyTo);
+    if (data.attachments?.length) await this.checkAttachments(ctx.user.id, data.attachments);
     return mentionDraft(data.text, author);
+  }
+
+  /** Every id is an upload of the sender's that no message has taken yet. */
+  private async checkAttachments(userId: string, ids: string[]): Promise<void> {
+    const states = await this.attachments.claimStates(ids);
+    for (const id of ids) {
+      const state = states.get(id);
+      if (!state) throw new ChatError(ErrorCode.NOT_FOUND, `attachment ${id} does not exist`);
+      if (state.ownerId !== userId) throw new ChatError(ErrorCode.FORBIDDEN, `attachment ${id} is not your upload`);
+      if (state.used) throw new ChatError(ErrorCode.CONFLICT, `attachment ${id} is already used by another message`);
+    }
   }
 
   /** A reply must point at a live message of the same room. */
@@ -121,5 +168,6 @@ function toDraft({ ctx, data, mentions }: AcceptedSend): MessageDraft {
     clientMsgId: data.clientMsgId,
     replyTo: data.replyTo,
     mentions,
+    attachmentIds: data.attachments,
   };
 }

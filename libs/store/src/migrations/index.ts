@@ -3,6 +3,7 @@ import * as moderation from './002-moderation-reactions-threads.migration';
 import * as fences from './003-shard-fences.migration';
 import * as search from './004-search.migration';
 import * as push from './005-push.migration';
+import * as attachments from './006-attachments.migration';
 
 export interface Migration {
   version: number;
@@ -17,4 +18,5 @@ export const MIGRATIONS: Migration[] = [
   { version: 3, name: 'shard-fences', up: fences.up },
   { version: 4, name: 'search', up: search.up },
   { version: 5, name: 'push', up: push.up },
+  { version: 6, name: 'attachments', up: attachments.up },
 ];

@@ -13,6 +13,8 @@ export interface MessageDraft {
   replyTo?: string;
   /** Mentions to resolve against the room's members when stored (see resolvedMentions). */
   mentions?: MentionDraft;
+  /** Uploads of the author to claim for this message (see claimedAttachments). */
+  attachmentIds?: string[];
 }
 
 /** Lower-cased usernames the text names, and whether `@room` counts (the author may use it). */
@@ -33,6 +35,35 @@ function resolvedMentions(room: string, names: string): string {
 
 function mentionNames(mentions: MentionDraft | undefined): string | null {
   return mentions && mentions.names.length > 0 ? mentions.names.join(' ') : null;
+}
+
+/**
+ * SQL for the JSON `messages.attachments` of a draft whose upload ids are the space-separated
+ * `ids` (NULL: none), in the order the sender gave. Ids with no upload are left out here; the
+ * claim (see insertWithSeqs) counts them missing and fails the statement.
+ */
+function attachmentsJson(ids: string): string {
+  return `CASE WHEN ${ids} IS NULL THEN '[]'::jsonb ELSE COALESCE((
+    SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object('id', a.id, 'name', a.name, 'size', a.size,
+             'type', a.content_type, 'width', a.width, 'height', a.height)) ORDER BY w.ord)
+    FROM unnest(string_to_array(${ids}, ' ')) WITH ORDINALITY AS w(id, ord) JOIN attachments a ON a.id = w.id), '[]') END`;
+}
+
+// Upload ids are [a-z0-9] (newAttachmentId), so a space joins them unambiguously.
+function attachmentIdList(ids: string[] | undefined): string | null {
+  return ids && ids.length > 0 ? ids.join(' ') : null;
+}
+
+/** PostgreSQL error of chat_attachments_claimed (migration 006). */
+const ATTACHMENT_NOT_CLAIMED = 'CHA02';
+
+/**
+ * A send's attachment could not be claimed when its message was inserted: it was deleted,
+ * is someone else's, or another message took it first (a race the checks before the insert
+ * cannot see). The whole statement was rolled back.
+ */
+export function isAttachmentClaimError(err: unknown): boolean {
+  return (err as { code?: string } | undefined)?.code === ATTACHMENT_NOT_CLAIMED;
 }
 
 export interface AppendOutcome {
@@ -166,11 +197,16 @@ export class MessageRepository {
   async softDelete(roomId: string, seq: number): Promise<Message | undefined> {
     return this.db.transaction(async (tx) => {
       const rows = await tx.query<MessageRow>(
-        `UPDATE messages m SET text = '', deleted_at = now(), mentions = '{}', mentions_room = false WHERE m.room_id = $1 AND m.seq = $2 AND m.deleted_at IS NULL
+        `UPDATE messages m SET text = '', deleted_at = now(), mentions = '{}', mentions_room = false, attachments = '[]'
+         WHERE m.room_id = $1 AND m.seq = $2 AND m.deleted_at IS NULL
          RETURNING ${MESSAGE_COLUMNS}`,
         [roomId, seq],
       );
-      if (rows.length > 0) await tx.query('DELETE FROM reactions WHERE room_id = $1 AND seq = $2', [roomId, seq]);
+      if (rows.length > 0) {
+        await tx.query('DELETE FROM reactions WHERE room_id = $1 AND seq = $2', [roomId, seq]);
+        // Its files go too: no longer served, and removed with their bytes by the orphan sweep.
+        await tx.query('UPDATE attachments SET deleted_at = now() WHERE room_id = $1 AND seq = $2 AND deleted_at IS NULL', [roomId, seq]);
+      }
       return rows[0] && toMessage(rows[0]);
     });
   }
@@ -248,7 +284,9 @@ export class MessageRepository {
    * draft's ordinal in its room), and the authors' read markers moved to their own messages
    * (an author has read what they wrote). With a fence, the statement first checks the
    * shard's epoch; and it fails as a whole (chat_assert) when a room of the batch is missing,
-   * so a batch is never committed in part.
+   * so a batch is never committed in part. The drafts' uploads are claimed in the same
+   * statement (`claimed`: unclaimed, the author's own, not deleted); when fewer are claimed
+   * than asked for, chat_attachments_claimed fails it as a whole too (isAttachmentClaimError).
    */
   private async insertWithSeqs(q: Queryable, drafts: MessageDraft[], fence?: WriteFence): Promise<Message[]> {
     const ordinal = new Map<string, number>();
@@ -262,8 +300,9 @@ export class MessageRepository {
          SELECT CASE WHEN $8::int IS NULL THEN true ELSE chat_fence_check($8::int, $9::bigint) END AS ok
        ), d AS (
          SELECT d.* FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                                $10::text[], $11::boolean[])
-           AS d(room_id, k, author_id, author_name, text, client_msg_id, reply_to, mention_names, mentions_room), fence
+                                $10::text[], $11::boolean[], $12::text[])
+           AS d(room_id, k, author_id, author_name, text, client_msg_id, reply_to, mention_names, mentions_room,
+                attachment_ids), fence
          WHERE fence.ok
        ), n AS (
          SELECT room_id, count(*)::int AS n FROM d GROUP BY room_id
@@ -271,18 +310,26 @@ export class MessageRepository {
          UPDATE rooms r SET last_seq = r.last_seq + n.n FROM n WHERE r.id = n.room_id
          RETURNING r.id, r.last_seq - n.n AS base
        ), ins AS (
-         INSERT INTO messages AS m (room_id, seq, author_id, author_name, text, client_msg_id, reply_to, mentions, mentions_room)
+         INSERT INTO messages AS m (room_id, seq, author_id, author_name, text, client_msg_id, reply_to, mentions, mentions_room,
+                                    attachments)
          SELECT d.room_id, reserved.base + d.k, d.author_id, d.author_name, d.text, d.client_msg_id, d.reply_to,
-                ${resolvedMentions('d.room_id', 'd.mention_names')}, d.mentions_room
+                ${resolvedMentions('d.room_id', 'd.mention_names')}, d.mentions_room, ${attachmentsJson('d.attachment_ids')}
          FROM d JOIN reserved ON reserved.id = d.room_id
          RETURNING ${MESSAGE_COLUMNS}
+       ), claimed AS (
+         UPDATE attachments a SET room_id = ins.room_id, seq = ins.seq
+         FROM ins CROSS JOIN LATERAL jsonb_array_elements(ins.attachments) AS e(attachment)
+         WHERE a.id = e.attachment->>'id' AND a.owner_id = ins.author_id AND a.room_id IS NULL AND a.deleted_at IS NULL
+         RETURNING a.id
        ), marks AS (
          UPDATE room_members rm SET last_read_seq = GREATEST(rm.last_read_seq, a.seq)
          FROM (SELECT room_id, author_id, max(seq) AS seq FROM ins GROUP BY room_id, author_id) a
          WHERE rm.room_id = a.room_id AND rm.user_id = a.author_id
        )
        SELECT ins.* FROM ins
-       WHERE chat_assert((SELECT count(*) FROM reserved) = (SELECT count(*) FROM n), 'a room of this batch does not exist')`,
+       WHERE chat_assert((SELECT count(*) FROM reserved) = (SELECT count(*) FROM n), 'a room of this batch does not exist')
+         AND chat_attachments_claimed((SELECT count(*) FROM claimed) =
+               (SELECT count(*) FROM d CROSS JOIN LATERAL unnest(string_to_array(d.attachment_ids, ' ')) AS w(id)))`,
       [
         drafts.map((d) => d.roomId),
         ks,
@@ -295,6 +342,7 @@ export class MessageRepository {
         fence?.epoch ?? null,
         drafts.map((d) => mentionNames(d.mentions)),
         drafts.map((d) => d.mentions?.room ?? false),
+        drafts.map((d) => attachmentIdList(d.attachmentIds)),
       ],
     );
     const byKey = new Map(rows.map((r) => [`${r.room_id}\u0000${r.client_msg_id}\u0000${r.author_id}`, toMessage(r)]));
