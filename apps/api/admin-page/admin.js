@@ -52,8 +52,8 @@ function replayButton(letter) {
     button.disabled = true;
     try {
       const done = await api('POST', `/api/admin/dead-letters/${encodeURIComponent(letter.stream)}/${encodeURIComponent(letter.id)}/replay`);
-      setStatus(`Replayed ${done.id} on ${done.stream} as ${done.replayedAs}`);
       await refresh();
+      setStatus(`Replayed ${done.id} on ${done.stream} as ${done.replayedAs}`);
     } catch (err) {
       button.disabled = false;
       setStatus(`Replay failed: ${err.message}`, true);
