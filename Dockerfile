@@ -18,12 +18,14 @@ RUN --mount=type=cache,target=/root/.npm \
     npm ci --no-audit --no-fund
 COPY . .
 # Compile, prune dev dependencies, and gather what runs into /out. The api serves the web
-# client from <root>/apps/web/public (root = the folder with package.json; or WEB_DIR).
+# client from <root>/apps/web/public (root = the folder with package.json; or WEB_DIR), and
+# the operators' page (ADMIN_TOKEN set) from <root>/apps/api/admin-page.
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund \
  && mkdir -p /out/apps/web \
  && cp -a package.json package-lock.json dist node_modules /out/ \
- && if [ -d apps/web/public ]; then cp -a apps/web/public /out/apps/web/public; fi
+ && if [ -d apps/web/public ]; then cp -a apps/web/public /out/apps/web/public; fi \
+ && mkdir -p /out/apps/api && cp -a apps/api/admin-page /out/apps/api/admin-page
 
 # ---- runtime: compiled code + production node_modules, non-root ----
 FROM ${NODE_IMAGE} AS runtime

@@ -25,14 +25,23 @@ export interface ChatStack extends Stack {
  */
 export async function startChatStack(
   name: string,
-  options: { gateways?: number; messages?: number; presence?: number; search?: number; push?: number; env?: Record<string, string> } = {},
+  options: {
+    gateways?: number;
+    messages?: number;
+    presence?: number;
+    search?: number;
+    push?: number;
+    env?: Record<string, string>;
+    /** The DATABASE_URL the apps get, from the test database's (e.g. through a TcpProxy). */
+    databaseUrl?: (url: string) => string;
+  } = {},
 ): Promise<ChatStack> {
   const redis = await startRedisServer();
   const database = await createTestDatabase(`e2e_${name}`);
   try {
     const stack = await startStack({
       redisUrl: redis.url,
-      databaseUrl: database.url,
+      databaseUrl: options.databaseUrl ? options.databaseUrl(database.url) : database.url,
       gateways: options.gateways ?? 2,
       messages: options.messages ?? 2,
       presence: options.presence ?? 1,

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { createLogger, runMain } from '@chat/observability';
+import { createLogger, redisReconnectCounter, runMain, watchDatabasePool } from '@chat/observability';
+import { observeRedisConnections } from '@chat/redis';
 import { openDatabase } from '@chat/store';
 import { startApi } from '../../api/src/api.app';
 import { startGateway } from '../../gateway/src/gateway.app';
@@ -18,7 +19,9 @@ import { ensureLocalRedis } from './local-redis';
 runMain('chat', async (config, logger) => {
   const redis = await ensureLocalRedis(config.redis.url, logger);
   const cfg = { ...config, redis: { url: redis.url } };
+  observeRedisConnections(redisReconnectCounter());
   const db = await openDatabase({ url: cfg.database.url, dataDir: cfg.database.dataDir });
+  watchDatabasePool(db);
   // One logger per app (a child of `logger` would write "app" twice).
   const loggerOf = (app: string) => createLogger(app, cfg.logLevel, cfg.logFormat);
   const api = await startApi(cfg, { db, logger: loggerOf('api') });

@@ -11,6 +11,7 @@ import { httpMetricsMiddleware } from './http/http-metrics.middleware';
 import { rejectControlCharacters } from './http/reject-control-characters';
 import { securityHeaders } from './http/security-headers';
 import { serveWebClient, webDirOf } from './http/web-client';
+import { serveAdminPage } from './admin/admin-page';
 
 export interface RunningApi {
   /** The port actually bound (differs from config when it asked for 0). */
@@ -70,5 +71,6 @@ async function createApp(config: Config, deps: Omit<ApiDeps, 'config'>): Promise
   const cors = corsOptionsOf(config);
   if (cors) app.enableCors(cors);
   serveWebClient(app, webDirOf(config), deps.logger);
+  if (config.admin.token) serveAdminPage(app, deps.logger);
   return app;
 }

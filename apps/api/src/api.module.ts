@@ -10,7 +10,7 @@ import {
 import type { Config } from '@chat/config';
 import { Logger, ObservabilityModule, Readiness } from '@chat/observability';
 import { TokenService } from '@chat/auth';
-import { AttachmentRepository, Database, MessageRepository, RoomRepository, UserRepository } from '@chat/store';
+import { AttachmentRepository, Database, MessageRepository, RoomActivityRepository, RoomRepository, UserRepository } from '@chat/store';
 import { AttachmentLinks, AttachmentsService, attachmentsMetrics, openAttachmentStorage, OrphanSweeper } from '@chat/attachments';
 import { join } from 'node:path';
 import { AttachmentsController } from './attachments/attachments.controller';
@@ -18,7 +18,10 @@ import { AttachmentsLifecycle } from './attachments/attachments.lifecycle';
 import { DynamicModule, Module } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
-import { API_CONFIG, API_LOGGER } from './api.tokens';
+import { AdminController } from './admin/admin.controller';
+import { AdminGuard } from './admin/admin.guard';
+import { AdminOverview } from './admin/admin-overview.service';
+import { ADMIN_TOKEN, API_CONFIG, API_LOGGER } from './api.tokens';
 import { AuthController } from './auth/auth.controller';
 import { ClientConfigController } from './client-config/client-config.controller';
 import { databaseAnswers } from './database.readiness';
@@ -68,11 +71,33 @@ export class ApiModule {
       .add('database', databaseAnswers(db))
       .add('redis', async () => (await redis.ping()) === 'PONG')
       .add('storage', () => storage.ready());
+    // The operators' API exists only with ADMIN_TOKEN set: without it, /api/admin is a plain 404.
+    const adminToken = config.admin.token;
+    const admin = adminToken
+      ? {
+          controllers: [AdminController],
+          providers: [
+            { provide: ADMIN_TOKEN, useValue: adminToken },
+            { provide: AdminOverview, useValue: new AdminOverview(redis, new RoomActivityRepository(db), config.shards) },
+            AdminGuard,
+          ],
+        }
+      : { controllers: [], providers: [] };
     return {
       module: ApiModule,
       imports: [ObservabilityModule.forRoot(readiness)],
-      controllers: [AuthController, RoomsController, SearchController, PushController, UsersController, AttachmentsController, ClientConfigController],
+      controllers: [
+        AuthController,
+        RoomsController,
+        SearchController,
+        PushController,
+        UsersController,
+        AttachmentsController,
+        ClientConfigController,
+        ...admin.controllers,
+      ],
       providers: [
+        ...admin.providers,
         { provide: API_CONFIG, useValue: config },
         { provide: API_LOGGER, useValue: logger },
         { provide: SessionAuthenticator, useValue: new SessionAuthenticator(tokens, revocations) },

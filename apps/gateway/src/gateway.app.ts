@@ -32,7 +32,8 @@ export async function startGateway(config: Config, logger: Logger) {
   );
   const readiness = new Readiness()
     .add('redis', async () => (await commands.ping()) === 'PONG')
-    .add('pubsub', () => subscriber.status === 'ready');
+    .add('pubsub', () => subscriber.status === 'ready')
+    .add('accepting', () => !gateway.draining);
   server = createUwsServer(gateway, readiness, {
     host: config.host,
     port: config.gateway.port,
@@ -47,6 +48,8 @@ export async function startGateway(config: Config, logger: Logger) {
     port,
     gateway,
     close: async () => {
+      // Not ready first, then the sockets go a few at a time; only then the listener.
+      await gateway.drain(config.gateway.drainMs);
       server!.close();
       await gateway.stop();
       // Let the sockets' close callbacks queue their presence disconnects, then flush them.

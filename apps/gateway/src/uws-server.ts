@@ -39,6 +39,8 @@ export function createUwsServer(gateway: Gateway, readiness: Readiness, options:
     sendPingsAutomatically: true,
     // Synchronous, so the upgrade completes inside uWS's own (corked) handler: see verifySync.
     upgrade: (res, req, context) => {
+      // Draining: not ready, and no new socket (the load balancer sends it to another gateway).
+      if (gateway.draining) return void res.writeStatus('503 Service Unavailable').end('draining');
       const token = req.getQuery('token');
       const key = req.getHeader('sec-websocket-key');
       const protocol = req.getHeader('sec-websocket-protocol');
@@ -60,7 +62,7 @@ export function createUwsServer(gateway: Gateway, readiness: Readiness, options:
       }
       gateway.onMessage(ws, text, bytes);
     },
-    close: (ws) => gateway.onClose(ws),
+    close: (ws, code) => gateway.onClose(ws, code),
   });
 
   app.get('/healthz', (res) => {

@@ -1,6 +1,6 @@
 import { Config } from '@chat/config';
-import { Logger, runMain } from '@chat/observability';
-import { redisAtStart } from '@chat/redis';
+import { Logger, redisReconnectCounter, runMain, watchDatabasePool } from '@chat/observability';
+import { observeRedisConnections, redisAtStart } from '@chat/redis';
 import { Database, databaseAtStart, openDatabase } from '@chat/store';
 
 /** An app that runs on Redis and the database (api, messages, search, push). */
@@ -16,12 +16,15 @@ export function runDatabaseApp(app: string, start: DatabaseAppStart): void {
   runMain(
     app,
     async (config, logger) => {
+      observeRedisConnections(redisReconnectCounter());
       const db = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir });
+      const unwatch = watchDatabasePool(db);
       const running = await start(config, { db, logger });
       logger.info({ port: running.port, engine: db.engine }, `${app} listening`);
       return {
         close: async () => {
           await running.close();
+          unwatch();
           await db.close();
         },
       };

@@ -88,6 +88,12 @@ export const EnvSchema = z
     /** Let several gateway processes listen on one port (SO_REUSEPORT); off: a taken port stops the start. */
     GATEWAY_SHARE_PORT: bool.default(false),
     HEARTBEAT_MS: positive.min(4000).default(25_000),
+    /**
+     * On SIGTERM a gateway turns not-ready at once, then closes its sockets (1001) in small
+     * batches spread over this window, so clients reconnect elsewhere gradually. Below the
+     * 20 s a shutdown may take.
+     */
+    GATEWAY_DRAIN_MS: z.coerce.number().int().min(0).max(15_000).default(10_000),
     AUTH_TIMEOUT_MS: positive.default(10_000),
     REQUEST_TIMEOUT_MS: positive.default(10_000),
     MAX_BACKPRESSURE_BYTES: positive.default(1024 * 1024),
@@ -95,6 +101,11 @@ export const EnvSchema = z
     BATCH_SIZE: positive.max(10_000).default(256),
     LEASE_TTL_MS: positive.min(500).default(5000),
     RESUME_LIMIT: positive.default(500),
+    /**
+     * A write batch held back this long by the database being away has its senders answered
+     * UNAVAILABLE (retry with the same clientMsgId) while it keeps retrying.
+     */
+    DB_UNAVAILABLE_REPLY_MS: positive.min(100).default(3000),
     ROOM_MAX_MEMBERS: positive.default(10_000),
     /** Entries each `chat:events:{shard}` stream keeps (about: trimmed with MAXLEN ~). */
     EVENTS_MAXLEN: positive.default(1_000_000),
@@ -121,6 +132,8 @@ export const EnvSchema = z
     AUTH_SIGNUPS_PER_ADDRESS: positive.default(20),
     AUTH_SIGNUP_WINDOW_MS: positive.min(1000).default(10 * 60_000),
     CORS_ORIGINS: origins.optional(),
+    /** The operators' token for /admin and /api/admin (Bearer); unset: the admin API and page do not exist (404). */
+    ADMIN_TOKEN: z.string().min(24, 'at least 24 characters (e.g. openssl rand -base64 32)').optional(),
     TRUST_PROXY: trustProxy.optional(),
     /** Largest upload accepted (`POST /api/uploads`); larger ones are refused 413 while they stream in. */
     UPLOAD_MAX_BYTES: positive.max(5 * 1024 ** 3).default(10 * 1024 * 1024),
@@ -196,6 +209,7 @@ export function toConfig(env: Env, sources: ConfigSources) {
       },
     },
     http: { corsOrigins: env.CORS_ORIGINS ?? [], trustProxy: env.TRUST_PROXY ?? false },
+    admin: { token: env.ADMIN_TOKEN },
     api: { port: env.API_PORT, publicWsUrl: env.PUBLIC_WS_URL, webDir: env.WEB_DIR },
     gateway: {
       port: env.GATEWAY_PORT,
@@ -208,6 +222,7 @@ export function toConfig(env: Env, sources: ConfigSources) {
       heartbeatIntervalMs: env.GATEWAY_HEARTBEAT_INTERVAL_MS,
       maxSocketsPerUser: env.MAX_SOCKETS_PER_USER,
       sharePort: env.GATEWAY_SHARE_PORT,
+      drainMs: env.GATEWAY_DRAIN_MS,
     },
     rateLimits: {
       connection: {
@@ -247,6 +262,7 @@ export function toConfig(env: Env, sources: ConfigSources) {
       leaseTtlMs: env.LEASE_TTL_MS,
       resumeLimit: env.RESUME_LIMIT,
       roomMaxMembers: env.ROOM_MAX_MEMBERS,
+      unavailableReplyMs: env.DB_UNAVAILABLE_REPLY_MS,
     },
     attachments: {
       maxBytes: env.UPLOAD_MAX_BYTES,

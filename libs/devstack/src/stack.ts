@@ -98,6 +98,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     JWT_SECRET: randomBytes(48).toString('base64url'),
     // Tests and benchmarks log many users in from 127.0.0.1; tests of the throttles set their own.
     ...GENEROUS_AUTH_THROTTLES,
+    // A stack stops as a whole (nowhere for clients to go): gateways close at once unless a test drains one.
+    GATEWAY_DRAIN_MS: '0',
     ...options.env,
   };
 

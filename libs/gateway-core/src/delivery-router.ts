@@ -1,4 +1,4 @@
-import { decodeDelivery, DeliveryHeader, InternalOp } from '@chat/protocol';
+import { CloseCode, decodeDelivery, DeliveryHeader, InternalOp } from '@chat/protocol';
 import { ClientSocket } from './client-socket';
 import { ConnectionRegistry } from './connection-registry';
 import { Forwarder } from './forwarder';
@@ -61,6 +61,8 @@ export class DeliveryRouter {
       socket.send(frame);
       this.metrics.deliveries.inc();
     }
+    // A service closing a socket 4001 means its user's tokens were revoked (logout everywhere, ban).
+    if (close.code === CloseCode.UNAUTHORIZED) this.metrics.authFailures.inc({ reason: 'revoked' });
     socket.end(close.code, close.reason.slice(0, 120));
   }
 

@@ -141,6 +141,7 @@ export class FrameHandler {
       session = this.tokens.verifySession(token);
     } catch (err) {
       const message = err instanceof ChatError ? err.message : 'invalid token';
+      this.metrics.authFailures.inc({ reason: 'refresh_refused' });
       return this.fail(socket, ref, { code: ErrorCode.UNAUTHORIZED, message }, 'unauthorized');
     }
     if (session.user.id !== data.user!.id) {
@@ -216,6 +217,7 @@ export class FrameHandler {
     if (!parsed.ok) return this.fail(socket, parsed.ref, parsed.error, 'bad_request');
     if (parsed.frame.type !== 'auth') {
       const error = { code: ErrorCode.UNAUTHORIZED, message: 'send {"type":"auth","data":{"token":"…"}} first' };
+      this.metrics.authFailures.inc({ reason: 'auth_required' });
       return this.fail(socket, parsed.frame.ref, error, 'unauthorized');
     }
     data.queued = []; // frames arriving while the session opens wait for hello
@@ -224,6 +226,7 @@ export class FrameHandler {
       session = this.tokens.verifySession(parsed.frame.data.token);
     } catch (err) {
       const reason = err instanceof ChatError ? err.message : 'authentication failed';
+      this.metrics.authFailures.inc({ reason: 'bad_token' });
       return socket.end(CloseCode.UNAUTHORIZED, reason.slice(0, 120));
     }
     // A good token whose session cannot open is a backend problem, not a bad token.

@@ -5,6 +5,7 @@ import { settle } from '../../../test/support/deferred';
 import { FakeSocket, fakeLogger } from '../../../test/support/fakes';
 import { EVERYONE_TOPIC, NO_ROOMS } from './client-socket';
 import { Gateway, GatewayOptions } from './gateway';
+import { GatewayMetrics } from './gateway.metrics';
 import { memoryGatewayPorts } from './ports/gateway-ports';
 
 const SECRET = 'gateway-unit-test-secret-0123456789';
@@ -32,7 +33,7 @@ class UpgradedSocket extends FakeSocket {
   }
   override end(code?: number, reason?: string): void {
     super.end(code, reason);
-    this.gateway.onClose(this); // uWS runs the close handler from end()
+    this.gateway.onClose(this, code ?? 1005); // uWS runs the close handler from end()
   }
 }
 
@@ -103,6 +104,16 @@ describe('Gateway (in-memory ports)', () => {
     const event = eventFrame('message.created', { id: 'r1:1' });
     ports.broker.publishRoom('r1', encodeRoomEvent(event, 1));
     expect(published).toEqual([{ topic: 'r1', message: event }]);
+  });
+
+  it('times a room event from the commit stamped in its header, once per event', async () => {
+    await connected();
+    const latency = GatewayMetrics.get().deliveryLatency;
+    const countOf = async () => (await latency.get()).values.find((v) => v.metricName === 'gateway_delivery_latency_seconds_count')?.value ?? 0;
+    const before = await countOf();
+    ports.broker.publishRoom('r1', encodeRoomEvent(eventFrame('message.created', { id: 'r1:1' }), 1, Date.now() - 20));
+    ports.broker.publishRoom('r1', encodeRoomEvent(eventFrame('typing.updated', {}))); // not stamped: not timed
+    expect(await countOf()).toBe(before + 1);
   });
 
   it('answers ping itself and forwards nothing', async () => {
@@ -202,6 +213,19 @@ describe('Gateway (in-memory ports)', () => {
     const socket = await connected();
     ports.broker.reconnect();
     expect(socket.ended).toEqual([{ code: 1012, reason: 'reconnect and resume' }]);
+  });
+
+  it('drains: not accepting from the first instant, then every socket closed 1001, spread over the window', async () => {
+    const [first, second] = [await connected(), await connected()];
+    const closesOf1001 = async () => (await GatewayMetrics.get().closes.get()).values.find((v) => v.labels.code === '1001')?.value ?? 0;
+    const before = await closesOf1001();
+    expect(gateway.draining).toBe(false);
+    const drained = gateway.drain(400);
+    expect(gateway.draining).toBe(true);
+    expect([first.ended, second.ended]).toEqual([[{ code: 1001, reason: 'gateway shutting down' }], []]);
+    await drained;
+    expect(second.ended).toEqual([{ code: 1001, reason: 'gateway shutting down' }]);
+    expect(await closesOf1001()).toBe(before + 2);
   });
 
   it('rejects a bad query token with 4001 on open', () => {

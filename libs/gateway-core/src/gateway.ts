@@ -4,6 +4,8 @@ import { decodeRoomEvent } from '@chat/protocol';
 import { Logger } from '@chat/observability';
 import { ClientSocket, ConnectionData, EVERYONE_TOPIC, NO_ROOMS, TopicHub } from './client-socket';
 import { ConnectionRateLimiter, ConnectionRates } from './connection-rate-limiter';
+import { closeCodeLabel } from './close-code-label';
+import { closeGradually } from './gradual-close';
 import { ConnectionRegistry } from './connection-registry';
 import { DeliveryRouter } from './delivery-router';
 import { FrameHandler, TRY_AGAIN_LATER } from './frame-handler';
@@ -57,6 +59,7 @@ export class Gateway {
   /** Sockets still without hello: the sweep closes those that wait too long. */
   private readonly waiting = new Set<ClientSocket>();
   private sweepTimer?: NodeJS.Timeout;
+  private drainingSince?: number;
   private heartbeatTimer?: NodeJS.Timeout;
 
   constructor(
@@ -123,8 +126,9 @@ export class Gateway {
     };
     return {
       onRoomEvent: (roomId, payload) => {
-        const { seq, frame } = decodeRoomEvent(payload);
+        const { seq, committedAt, frame } = decodeRoomEvent(payload);
         this.hub.publish(roomId, frame);
+        if (committedAt !== undefined) this.metrics.deliveryLatency.observe((Date.now() - committedAt) / 1000);
         if (this.catchups.size > 0) this.catchups.hold(roomId, seq, frame);
         this.metrics.roomEvents.inc();
       },
@@ -149,6 +153,7 @@ export class Gateway {
     } catch (err) {
       const data = this.newConnection(undefined, undefined);
       data.rejected = (err as Error).message;
+      this.metrics.authFailures.inc({ reason: 'bad_token' });
       return data;
     }
     const data = this.newConnection(session.user, session.expiresAt);
@@ -175,7 +180,9 @@ export class Gateway {
     this.frames.handle(socket, raw, bytes);
   }
 
-  onClose(socket: ClientSocket): void {
+  /** `code`: the close code uWS reports (ours, the client's, or 1006 when the connection just ended). */
+  onClose(socket: ClientSocket, code: number): void {
+    this.metrics.closes.inc({ code: closeCodeLabel(code) });
     const data = socket.getUserData();
     if (data.rejected) return;
     data.closed = true;
@@ -217,7 +224,27 @@ export class Gateway {
     return { connections: this.registry.size, roomChannels: this.rooms.channelCount };
   }
 
-  /** Closes every socket with 1001 so clients reconnect to another gateway. */
+  /** Set once drain() began: readiness fails and new sockets are refused. */
+  get draining(): boolean {
+    return this.drainingSince !== undefined;
+  }
+
+  /**
+   * The first step of a graceful stop: from now on the gateway is not ready (a load balancer
+   * stops sending it clients) and refuses new sockets; the open ones are closed with 1001 in
+   * small batches spread over `windowMs`, so their clients reconnect to the other gateways —
+   * and resume there — a few at a time instead of all in one instant.
+   */
+  async drain(windowMs: number): Promise<void> {
+    this.drainingSince ??= Date.now();
+    const sockets = [...this.registry.all(), ...this.waiting];
+    this.logger.info({ sockets: sockets.length, windowMs }, 'draining: closing sockets gradually');
+    await closeGradually(sockets, windowMs, (socket) => {
+      if (!socket.getUserData().closed) socket.end(CloseCode.GOING_AWAY, 'gateway shutting down');
+    });
+  }
+
+  /** Closes every socket still open with 1001 so clients reconnect to another gateway. */
   async stop(): Promise<void> {
     clearInterval(this.sweepTimer);
     clearInterval(this.heartbeatTimer);
@@ -239,7 +266,9 @@ export class Gateway {
     // A catch-up the messages service never answered: go live with what was held.
     this.catchups.expire(this.options.authTimeoutMs, now);
     for (const socket of this.expiries.due(Math.floor(now / 1000))) {
-      if (!socket.getUserData().closed) socket.end(CloseCode.UNAUTHORIZED, 'token expired');
+      if (socket.getUserData().closed) continue;
+      this.metrics.authFailures.inc({ reason: 'expired' });
+      socket.end(CloseCode.UNAUTHORIZED, 'token expired');
     }
     this.userLimits.forgetIdle();
     const deadline = now - this.options.authTimeoutMs;
@@ -248,7 +277,10 @@ export class Gateway {
       if (data.openedAt > deadline) continue;
       this.waiting.delete(socket);
       if (data.user) socket.end(TRY_AGAIN_LATER, 'backend did not answer, reconnect later');
-      else socket.end(CloseCode.UNAUTHORIZED, 'authentication timeout');
+      else {
+        this.metrics.authFailures.inc({ reason: 'timeout' });
+        socket.end(CloseCode.UNAUTHORIZED, 'authentication timeout');
+      }
     }
   }
 }

@@ -2,6 +2,7 @@ import { TokenSession } from '@chat/auth';
 import { CloseCode, eventFrame, InternalOp, ServerEvent } from '@chat/protocol';
 import { ClientSocket, EVERYONE_TOPIC } from './client-socket';
 import { GatewayCloseCode } from './close-codes';
+import { GatewayMetrics } from './gateway.metrics';
 import { ConnectionRegistry } from './connection-registry';
 import { Forwarder } from './forwarder';
 import { RoomSetCache } from './ports/room-set-cache';
@@ -57,6 +58,7 @@ export class SessionOpener {
     if (data.closed) return;
     // `iat` has whole seconds: a token issued in the second of the revocation is let in.
     if (revokedBefore !== undefined && session.issuedAtMs < revokedBefore) {
+      GatewayMetrics.get().authFailures.inc({ reason: 'revoked' });
       return socket.end(CloseCode.UNAUTHORIZED, 'token revoked');
     }
     if (rooms === undefined) {

@@ -407,6 +407,41 @@ describe('BatchProcessor', () => {
     });
   });
 
+  describe('senders already answered UNAVAILABLE (their batch waited for the database)', () => {
+    it('get UNAVAILABLE with retryAfterMs for each request with a ref, nothing for the others', async () => {
+      const out = processor.unavailable(STREAM, [entry('1-0', send('m1', 's1')), entry('2-0', send('m2')), entry('3-0', 'not json')], 3000);
+      expect(await published(out)).toEqual([
+        {
+          channel: 'gw:gw-1',
+          header: { c: 'c-1' },
+          frame: {
+            type: 'reply',
+            ref: 's1',
+            ok: false,
+            error: { code: 'UNAVAILABLE', message: expect.stringContaining('retry with the same clientMsgId'), retryAfterMs: 3000 },
+          },
+        },
+      ]);
+    });
+
+    it('their ops still run and publish, but their replies (ok or error) are dropped; others are answered', async () => {
+      handle('room.join', true, async (ctx) => {
+        ctx.out.replyOk(ctx.env, ctx.ref);
+        ctx.out.toRoom('r1', frame('member.joined'));
+      });
+      handle('room.create', true, async (ctx) => {
+        throw new ChatError(ErrorCode.FORBIDDEN, `no ${ctx.ref}`);
+      });
+      const entries = [entry('1-0', join('j1')), entry('2-0', frame('room.create', { name: 'x' }, 'c1')), entry('3-0', join('j2'), { c: 'c-2' })];
+      const out = await processor.process(STREAM, entries, { redelivered: true, fence, answered: new Set(['1-0', '2-0']) });
+      expect((await published(out)).map((p) => [p.channel, p.frame])).toEqual([
+        ['room:{r1}', { type: 'member.joined' }],
+        ['gw:gw-1', { type: 'reply', ref: 'j2', ok: true, data: {} }],
+        ['room:{r1}', { type: 'member.joined' }],
+      ]);
+    });
+  });
+
   describe('internal ops', () => {
     it('decodes $catchup with its data and no ref', async () => {
       await processBatch([entry('1-0', JSON.stringify({ type: '$catchup', data: { roomId: 'r1', after: 12 } }))], true);

@@ -2,7 +2,7 @@ import { ChatError, ClientFrame, decodeInternalOp, envelopeFromFields, ErrorCode
 import { Logger } from '@chat/observability';
 import { Keys, StreamEntry } from '@chat/redis';
 import { WriteFence } from '@chat/store';
-import { BatchContext, BatchHandler, ChatEffects, internalErrorReply, isFencedError, isTransientError } from '@chat/streams';
+import { BatchContext, BatchHandler, ChatEffects, internalErrorReply, isFencedError, isTransientError, unavailableReplies } from '@chat/streams';
 import { MessageSendHandler, SendItem } from './handlers/message-send.handler';
 import { MessagingMetrics } from './messaging.metrics';
 import { failAlone, OpContext } from './op-context';
@@ -43,7 +43,11 @@ export class BatchProcessor implements BatchHandler {
     private readonly eventsMaxLen: number,
   ) {}
 
-  async process(stream: string, entries: StreamEntry[], batch: Pick<BatchContext, 'redelivered'> & { fence?: WriteFence }): Promise<ChatEffects> {
+  async process(
+    stream: string,
+    entries: StreamEntry[],
+    batch: Pick<BatchContext, 'redelivered'> & { fence?: WriteFence; answered?: ReadonlySet<string> },
+  ): Promise<ChatEffects> {
     const out = new ChatEffects(batch.fence ? { stream: Keys.eventStream(batch.fence.shard), maxLen: this.eventsMaxLen } : undefined);
     const ops = entries.map((e) => this.decode(stream, e, batch, out));
     for (let i = 0; i < ops.length; ) {
@@ -68,7 +72,16 @@ export class BatchProcessor implements BatchHandler {
     return internalErrorReply(entry);
   }
 
-  private decode(stream: string, entry: StreamEntry, batch: { redelivered: boolean; fence?: WriteFence }, out: ChatEffects): DecodedOp | undefined {
+  unavailable(_stream: string, entries: StreamEntry[], retryAfterMs: number): ChatEffects {
+    return unavailableReplies(entries, retryAfterMs);
+  }
+
+  private decode(
+    stream: string,
+    entry: StreamEntry,
+    batch: { redelivered: boolean; fence?: WriteFence; answered?: ReadonlySet<string> },
+    out: ChatEffects,
+  ): DecodedOp | undefined {
     let env;
     try {
       env = envelopeFromFields(entry.fields);
@@ -89,6 +102,8 @@ export class BatchProcessor implements BatchHandler {
     const internal = decodeInternalOp(env.f);
     if (internal) return internal.valid ? { ctx, type: internal.type, data: internal.data } : undefined;
     const parsed = parseClientFrame(env.f);
+    const ref = parsed.ok ? parsed.frame.ref : parsed.ref;
+    if (ref !== undefined && batch.answered?.has(entry.id)) out.alreadyAnswered(env, ref);
     if (!parsed.ok) {
       out.replyError(env, parsed.ref, parsed.error);
       return undefined;

@@ -3,7 +3,7 @@ import { Config } from '@chat/config';
 import { Logger, Readiness } from '@chat/observability';
 import { createRedis, Groups, Keys, shardOf, ShardLease } from '@chat/redis';
 import { AttachmentRepository, Database, fencedTransaction, MessageRepository, RoomRepository, ShardFenceRepository, UserRepository } from '@chat/store';
-import { GroupReader, instanceId, ShardOwnership, StreamWorkers } from '@chat/streams';
+import { ConsumedGroups, GroupReader, instanceId, ShardOwnership, StreamWorkers, watchStreamGroups } from '@chat/streams';
 import { BatchProcessor } from './batch-processor';
 import { CatchupHandler } from './handlers/catchup.handler';
 import { DmOpenHandler } from './handlers/dm-open.handler';
@@ -48,6 +48,9 @@ export class MessagesService {
   private readonly workers: StreamWorkers;
   private readonly reads: GroupReader;
   private stopping?: Promise<void>;
+  private unwatch = () => {};
+
+  private readonly shardCount: number;
 
   constructor(
     config: Config,
@@ -55,8 +58,15 @@ export class MessagesService {
     private readonly logger: Logger,
   ) {
     const metrics = MessagingMetrics.get();
+    this.shardCount = config.shards;
     this.control = createRedis(config.redis.url, `${this.instanceId}:control`, {}, logger);
-    this.workers = new StreamWorkers(config.redis.url, this.instanceId, { batchSize: config.messages.batchSize, blockMs: 1000 }, metrics, logger);
+    this.workers = new StreamWorkers(
+      config.redis.url,
+      this.instanceId,
+      { batchSize: config.messages.batchSize, blockMs: 1000, unavailableReplyMs: config.messages.unavailableReplyMs },
+      metrics,
+      logger,
+    );
 
     const rooms = new RoomRepository(db);
     const messages = new MessageRepository(db);
@@ -145,6 +155,8 @@ export class MessagesService {
   }
 
   async start(): Promise<void> {
+    // Every instance reports every shard's backlog (not only its own): one answer per scrape.
+    this.unwatch = watchStreamGroups(this.control, ConsumedGroups.messages(this.shardCount));
     this.reads.start();
     await this.ownership.start();
     this.logger.info({ instance: this.instanceId, shards: this.ownership.shards }, 'messages service started');
@@ -153,6 +165,7 @@ export class MessagesService {
   /** Hands every shard back and closes Redis; calling it again waits for the same stop. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      this.unwatch();
       await Promise.all([this.ownership.stop(), this.reads.stop()]);
       this.workers.closeAll();
       this.control.disconnect();

@@ -6,3 +6,4 @@ export * from './readiness';
 export * from './run-main';
 export * from './service-app';
 export * from './startup-dependencies';
+export * from './dependency-metrics';

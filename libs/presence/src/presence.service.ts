@@ -2,7 +2,7 @@ import Redis from 'ioredis';
 import { Config } from '@chat/config';
 import { Logger, Readiness } from '@chat/observability';
 import { createRedis, Groups, Keys, ShardLease } from '@chat/redis';
-import { NO_EPOCHS, OwnedShard, ShardFence, ShardOwnership, StreamWorkers, instanceId } from '@chat/streams';
+import { ConsumedGroups, NO_EPOCHS, OwnedShard, ShardFence, ShardOwnership, StreamWorkers, instanceId, watchStreamGroups } from '@chat/streams';
 import { PresenceMetrics } from './presence.metrics';
 import { PresenceProcessor } from './presence.processor';
 import { definePresenceScripts } from './presence.scripts';
@@ -29,6 +29,7 @@ export class PresenceService {
   private readonly sweepContext: SweepContext;
   private readonly workers: StreamWorkers;
   private stopping?: Promise<void>;
+  private unwatch = () => {};
 
   constructor(
     private readonly config: Config,
@@ -68,6 +69,7 @@ export class PresenceService {
   }
 
   async start(): Promise<void> {
+    this.unwatch = watchStreamGroups(this.control, ConsumedGroups.presence());
     await this.ownership.start();
     this.logger.info({ instance: this.instanceId, active: this.active }, 'presence service started');
   }
@@ -75,6 +77,7 @@ export class PresenceService {
   /** Hands the lease back (after the batch in hand is published) and closes. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      this.unwatch();
       await this.ownership.stop();
       this.workers.closeAll();
       this.control.disconnect();

@@ -1,4 +1,4 @@
-import { DeliveryHeader, decodeDelivery, encodeDelivery } from './delivery';
+import { DeliveryHeader, decodeDelivery, decodeRoomEvent, encodeDelivery, encodeRoomEvent } from './delivery';
 import { eventFrame } from './server-frames';
 
 describe('delivery', () => {
@@ -36,5 +36,19 @@ describe('delivery', () => {
 
   it('throws on a header that is not JSON (callers catch and drop)', () => {
     expect(() => decodeDelivery('garbage\n{}')).toThrow();
+  });
+});
+
+describe('room events', () => {
+  const frame = '{"type":"message.created","data":{"text":"a b\\nc"}}';
+
+  it('carry the seq and the commit time in the header, the frame untouched', () => {
+    expect(decodeRoomEvent(encodeRoomEvent(frame, 42, 1_700_000_000_123))).toEqual({ seq: 42, committedAt: 1_700_000_000_123, frame });
+  });
+
+  it('may have neither, or only one of them', () => {
+    expect(decodeRoomEvent(encodeRoomEvent(frame))).toEqual({ seq: undefined, frame });
+    expect(decodeRoomEvent(encodeRoomEvent(frame, 7))).toEqual({ seq: 7, frame });
+    expect(decodeRoomEvent(encodeRoomEvent(frame, undefined, 5))).toEqual({ seq: undefined, committedAt: 5, frame });
   });
 });

@@ -35,16 +35,22 @@ export function decodeDelivery(payload: string): { header: DeliveryHeader; frame
 }
 
 /**
- * What services publish on `room:{id}`: the seq of the event when it has one (message.created),
- * a newline, then the client frame. The gateway reads the seq without parsing the frame, so a
- * socket catching up after a join gets neither a gap nor a repeat.
+ * What services publish on `room:{id}`: a header line — the seq of the event when it has one
+ * (message.created), then, after a space, when it was committed (ms since epoch) when known —
+ * a newline, then the client frame. The gateway reads the header without parsing the frame:
+ * the seq so a socket catching up after a join gets neither a gap nor a repeat, the commit
+ * time for its delivery-latency metric.
  */
-export function encodeRoomEvent(frame: string, seq?: number): string {
-  return `${seq ?? ''}\n${frame}`;
+export function encodeRoomEvent(frame: string, seq?: number, committedAt?: number): string {
+  return `${seq ?? ''}${committedAt === undefined ? '' : ` ${committedAt}`}\n${frame}`;
 }
 
-export function decodeRoomEvent(payload: string): { seq?: number; frame: string } {
+export function decodeRoomEvent(payload: string): { seq?: number; committedAt?: number; frame: string } {
   const nl = payload.indexOf('\n');
   if (nl < 0) return { frame: payload };
-  return { seq: nl === 0 ? undefined : Number(payload.slice(0, nl)), frame: payload.slice(nl + 1) };
+  const frame = payload.slice(nl + 1);
+  const sp = payload.lastIndexOf(' ', nl);
+  const seqEnd = sp < 0 ? nl : sp;
+  const seq = seqEnd === 0 ? undefined : Number(payload.slice(0, seqEnd));
+  return sp < 0 ? { seq, frame } : { seq, committedAt: Number(payload.slice(sp + 1, nl)), frame };
 }

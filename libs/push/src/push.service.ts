@@ -4,7 +4,7 @@ import { RedisPresenceReader } from '@chat/presence';
 import { createRedis, Groups, Queues } from '@chat/redis';
 import { Database } from '@chat/store';
 import { chatEventsServer, RedisStreamsServer } from '@chat/stream-transport';
-import { instanceId } from '@chat/streams';
+import { ConsumedGroups, instanceId, watchStreamGroups } from '@chat/streams';
 import { Queue, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { EndpointPolicy } from './endpoint-policy';
@@ -31,6 +31,7 @@ export class PushService {
   private readonly delivery: PushDelivery;
   private readonly sender: WebPushSender;
   private worker?: Worker<PushJobData>;
+  private unwatch = () => {};
 
   constructor(
     private readonly config: Config,
@@ -89,6 +90,7 @@ export class PushService {
   async start(): Promise<void> {
     const { push } = this.config;
     const metrics = pushMetrics();
+    this.unwatch = watchStreamGroups(this.connection, ConsumedGroups.push(this.config.shards));
     this.worker = new Worker<PushJobData>(Queues.push, (job) => this.delivery.process(job), {
       connection: this.connection,
       prefix: Queues.prefix,
@@ -111,6 +113,7 @@ export class PushService {
   }
 
   async stop(): Promise<void> {
+    this.unwatch();
     await this.worker?.close();
     await this.queue.close();
     this.sender.close();

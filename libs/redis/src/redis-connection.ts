@@ -7,6 +7,21 @@ export interface RedisErrorLog {
 }
 
 /**
+ * What happens to connections, for whoever counts it (the apps count reconnects in Prometheus:
+ * libs/app-main). A port rather than a metric here, so libs/redis needs no prom-client.
+ */
+export interface RedisConnectionObserver {
+  reconnecting(name: string): void;
+}
+
+let observer: RedisConnectionObserver | undefined;
+
+/** Observes every connection createRedis opens from now on (one observer per process). */
+export function observeRedisConnections(next: RedisConnectionObserver | undefined): void {
+  observer = next;
+}
+
+/**
  * Opens a named connection. Names show in CLIENT LIST, which is how an operator tells a
  * gateway's subscriber from a shard reader. Commands queue while reconnecting, so a brief
  * Redis restart delays work instead of failing it; each failed reconnect is logged to `log`
@@ -20,6 +35,7 @@ export function createRedis(url: string, name: string, options: RedisOptions = {
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
     ...options,
   });
+  redis.on('reconnecting', () => observer?.reconnecting(name));
   if (log) redis.on('error', (err: Error) => log.warn({ err: err.message, connection: name }, 'redis connection error'));
   return redis;
 }

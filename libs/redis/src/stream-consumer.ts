@@ -70,6 +70,14 @@ export class StreamConsumer {
   }
 
   /**
+   * Entries after `id`, at most `count`, without reading them in the group (XRANGE): they stay
+   * new for readNew. For telling their senders something before they can be processed.
+   */
+  async peekAfter(id: string, count: number): Promise<StreamEntry[]> {
+    return toEntries((await this.redis.xrange(this.stream, `(${id}`, '+', 'COUNT', count)) as RawEntry[]);
+  }
+
+  /**
    * Acknowledges a processed batch and trims the stream below it. Entries are processed in
    * id order by the shard's only reader, so everything older than the batch is acknowledged.
    */

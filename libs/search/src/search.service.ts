@@ -4,7 +4,7 @@ import { Logger, Readiness } from '@chat/observability';
 import { createRedis, Groups, Keys } from '@chat/redis';
 import { Database } from '@chat/store';
 import { chatEventsServer, RedisStreamsServer } from '@chat/stream-transport';
-import { GroupReader, instanceId } from '@chat/streams';
+import { ConsumedGroups, GroupReader, instanceId, watchStreamGroups } from '@chat/streams';
 import Redis from 'ioredis';
 import { CoalescingIndexWriter } from './coalescing-index-writer';
 import { SearchIndex } from './search-index';
@@ -25,6 +25,7 @@ export class SearchService {
   readonly writer: CoalescingIndexWriter;
   readonly queries: SearchQueries;
   private readonly control: Redis;
+  private unwatch = () => {};
   private readonly requests: GroupReader;
 
   constructor(
@@ -72,11 +73,13 @@ export class SearchService {
   }
 
   async start(): Promise<void> {
+    this.unwatch = watchStreamGroups(this.control, ConsumedGroups.search(this.config.shards));
     this.requests.start();
     this.logger.info({ instance: this.instanceId }, 'search service started');
   }
 
   async stop(): Promise<void> {
+    this.unwatch();
     await this.requests.stop();
     this.control.disconnect();
   }

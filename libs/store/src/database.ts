@@ -17,4 +17,14 @@ export interface Database extends Queryable {
   /** Runs a script of several statements (migrations). */
   exec(sql: string): Promise<void>;
   close(): Promise<void>;
+  /** Connection pool use, for the operator's metrics; absent on engines without a pool (PGlite). */
+  poolStats?(): PoolStats;
+}
+
+export interface PoolStats {
+  /** Clients open (idle + checked out). */
+  total: number;
+  idle: number;
+  /** Queries and transactions queued for a free client: above 0 for long, the pool is too small or the database slow. */
+  waiting: number;
 }

@@ -11,3 +11,4 @@ export * from './rows';
 export * from './repositories/shard-fence.repository';
 export * from './write-fence';
 export * from './database-at-start';
+export * from './repositories/room-activity.repository';

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { Pool, PoolConfig, QueryConfig } from 'pg';
-import { Database, Queryable } from './database';
+import { Database, PoolStats, Queryable } from './database';
 
 /** PostgreSQL through a `pg` pool: the production engine. */
 export class PgDatabase implements Database {
@@ -46,6 +46,10 @@ export class PgDatabase implements Database {
 
   async close(): Promise<void> {
     await this.pool.end();
+  }
+
+  poolStats(): PoolStats {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
   }
 }
 

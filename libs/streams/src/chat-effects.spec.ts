@@ -1,4 +1,4 @@
-import { Envelope, envelopeFields } from '@chat/protocol';
+import { decodeRoomEvent, Envelope, envelopeFields } from '@chat/protocol';
 import { ChatEffects, internalErrorReply } from './chat-effects';
 import { Effects } from './effects';
 
@@ -55,13 +55,19 @@ describe('ChatEffects', () => {
   });
 
   describe('other effects', () => {
-    it('room events go out by sharded publish on the room channel, with their seq when they have one', () => {
+    it('room events go out by sharded publish on the room channel, with their seq when they have one and the commit time', () => {
+      const before = Date.now();
       out.toRoom('r9', '{"type":"message.created","data":{}}', 12);
       out.toRoom('r9', '{"type":"typing.updated","data":{}}');
-      expect(out.list).toEqual([
-        ['spublish', 'room:{r9}', '12\n{"type":"message.created","data":{}}'],
-        ['spublish', 'room:{r9}', '\n{"type":"typing.updated","data":{}}'],
+      expect(out.list.map(([command, channel]) => [command, channel])).toEqual([
+        ['spublish', 'room:{r9}'],
+        ['spublish', 'room:{r9}'],
       ]);
+      const [created, typing] = out.list.map(([, , payload]) => decodeRoomEvent(payload));
+      expect(created).toEqual({ seq: 12, committedAt: expect.any(Number), frame: '{"type":"message.created","data":{}}' });
+      expect(typing).toEqual({ seq: undefined, committedAt: expect.any(Number), frame: '{"type":"typing.updated","data":{}}' });
+      expect(created.committedAt).toBeGreaterThanOrEqual(before);
+      expect(created.committedAt).toBeLessThanOrEqual(Date.now());
     });
 
     it('user deliveries go to the user channel without a connection id', () => {

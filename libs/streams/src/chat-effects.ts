@@ -29,9 +29,25 @@ export interface EventStreamTarget {
  * entry appends it again exactly when it publishes its live event again.
  */
 export class ChatEffects extends Effects {
+  /** `<connection> <ref>` of requests answered before their batch ran (UNAVAILABLE): no second reply. */
+  private answeredRefs?: Set<string>;
+
   /** Absent off the shard path (reads, presence): nothing there changes durable chat state. */
   constructor(private readonly events?: EventStreamTarget) {
     super();
+  }
+
+  /**
+   * The request `ref` of connection `to` was answered already (UNAVAILABLE, while its batch
+   * waited for the database): what it does still happens and is published, but replyOk and
+   * replyError to it are dropped — the protocol gives one reply per ref.
+   */
+  alreadyAnswered(to: Envelope, ref: string): void {
+    (this.answeredRefs ??= new Set()).add(`${to.c} ${ref}`);
+  }
+
+  private isAnswered(to: Envelope, ref: string | undefined): boolean {
+    return ref !== undefined && this.answeredRefs !== undefined && this.answeredRefs.has(`${to.c} ${ref}`);
   }
 
   /**
@@ -46,11 +62,12 @@ export class ChatEffects extends Effects {
 
   /** A successful reply to the sender (nothing when the op carried no `ref`). */
   replyOk(to: Envelope, ref: string | undefined, dataJson = '{}'): void {
-    if (ref !== undefined) this.toConnection(to, {}, replyOkRaw(ref, dataJson));
+    if (ref !== undefined && !this.isAnswered(to, ref)) this.toConnection(to, {}, replyOkRaw(ref, dataJson));
   }
 
   /** A failure: a reply when the op had a `ref`, an `error` event otherwise. */
   replyError(to: Envelope, ref: string | undefined, error: ErrorBody): void {
+    if (this.isAnswered(to, ref)) return;
     this.toConnection(to, {}, failureFrame(ref, error));
   }
 
@@ -59,9 +76,13 @@ export class ChatEffects extends Effects {
     this.add(['publish', Channels.gateway(to.g), encodeDelivery({ ...header, c: to.c }, frame)]);
   }
 
-  /** A room event, serialized once, for every member connection on every gateway; `seq` for messages. */
+  /**
+   * A room event, serialized once, for every member connection on every gateway; `seq` for
+   * messages. Stamped with now: handlers add room events once their transaction committed,
+   * so gateways measure delivery latency from the commit.
+   */
   toRoom(roomId: string, frame: string, seq?: number): void {
-    this.add(['spublish', Channels.room(roomId), encodeRoomEvent(frame, seq)]);
+    this.add(['spublish', Channels.room(roomId), encodeRoomEvent(frame, seq, Date.now())]);
   }
 
   /** A frame and/or control for every connection of a user. */
@@ -95,6 +116,32 @@ export function internalErrorReply(entry: { fields: string[] }): ChatEffects {
     out.replyError(env, refOf(env.f), { code: ErrorCode.INTERNAL, message: 'this request could not be processed; it was set aside for an operator' });
   } catch {
     // Nobody to answer.
+  }
+  return out;
+}
+
+/**
+ * What the senders of entries held back by a transient error are told: UNAVAILABLE with
+ * `retryAfterMs`, as a reply to each request that carried a `ref` (nothing for the others:
+ * they expect no answer). The request is not known to be applied: retrying it (a send with
+ * the same clientMsgId) applies it once.
+ */
+export function unavailableReplies(entries: { fields: string[] }[], retryAfterMs: number): ChatEffects {
+  const out = new ChatEffects();
+  for (const entry of entries) {
+    let env: Envelope;
+    try {
+      env = envelopeFromFields(entry.fields);
+    } catch {
+      continue;
+    }
+    const ref = refOf(env.f);
+    if (ref === undefined) continue;
+    out.replyError(env, ref, {
+      code: ErrorCode.UNAVAILABLE,
+      message: 'the database is unavailable: not known to be stored; retry with the same clientMsgId',
+      retryAfterMs,
+    });
   }
   return out;
 }

@@ -11,3 +11,7 @@ export * from './transient-error';
 export * from './group-reader';
 export * from './stream.metrics';
 export * from './dead-letters';
+export * from './stream-group.metrics';
+export * from './consumed-groups';
+export * from './unavailable-replies';
+export * from './shard-owners';

@@ -30,6 +30,9 @@ class FakeConsumer {
   private blocked?: Deferred<StreamEntry[]>;
   private idleWaiters: (() => void)[] = [];
   readonly log: string[] = [];
+  /** Entries queued behind the batch in hand, as XRANGE would show them. */
+  readonly behind: StreamEntry[] = [];
+  readonly peekAfter = jest.fn(async (id: string, _count: number) => this.behind.filter((e) => Number(e.id.split('-')[0]) > Number(id.split('-')[0])));
 
   readonly ensureGroup = jest.fn(async () => void this.log.push('ensureGroup'));
   readonly forgetIdleConsumers = jest.fn(async () => void this.log.push('forgetIdleConsumers'));
@@ -103,13 +106,13 @@ describe('ShardWorker', () => {
   const ack = (...ids: string[]) => ({ stream: STREAM, group: GROUP, ids });
   const processed = () => handler.process.mock.calls.map(([, entries, ctx]) => [entries.map((e) => e.id), ctx.redelivered]);
 
-  function start(): ShardWorker {
+  function start(options: { unavailableReplyMs?: number } = {}): ShardWorker {
     worker = new ShardWorker(
       fence,
       consumer as unknown as StreamConsumer,
       handler,
       committer,
-      { batchSize: 10, blockMs: 5000 },
+      { batchSize: 10, blockMs: 5000, ...options },
       { batchSeconds: { startTimer: () => () => undefined }, batchRetries: { inc: retries }, gatewayToAckSeconds: { observe: jest.fn() } },
       fakeLogger(),
       consumer.wake,
@@ -144,7 +147,7 @@ describe('ShardWorker', () => {
       await consumer.idle();
 
       expect(handler.process).toHaveBeenCalledTimes(1);
-      expect(handler.process).toHaveBeenCalledWith(STREAM, [entry('1-0'), entry('2-0')], { redelivered: false, fence });
+      expect(handler.process).toHaveBeenCalledWith(STREAM, [entry('1-0'), entry('2-0')], { redelivered: false, fence, answered: new Set() });
       expect(committer.commits).toEqual([
         {
           effects: [
@@ -227,6 +230,97 @@ describe('ShardWorker', () => {
       expect(committer.commit).toHaveBeenCalledTimes(2);
       expect(committer.commits.map((c) => c.ack)).toEqual([ack('1-0')]);
       expect(handler.deadLettered).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('a batch held back by a transient error (the database away)', () => {
+    const withUnavailableReplies = () =>
+      Object.assign(handler, {
+        unavailable: jest.fn((_stream: string, entries: StreamEntry[], retryAfterMs: number) => {
+          const out = new Effects();
+          for (const e of entries) out.add(['publish', 'unavailable', `${e.id} ${retryAfterMs}`]);
+          return out;
+        }),
+      });
+    /** What each process call was told was answered already (the set changes afterwards). */
+    const answeredSeen: string[][] = [];
+    const succeed = () =>
+      handler.process.mockReset().mockImplementation(async (_s, entries, ctx) => {
+        answeredSeen.push([...ctx.answered]);
+        const out = new Effects();
+        for (const e of entries) out.add(['publish', 'done', e.id]);
+        return out;
+      });
+    beforeEach(() => (answeredSeen.length = 0));
+
+    it('answers its senders and those queued behind it UNAVAILABLE once, past unavailableReplyMs, acknowledging nothing; later commits do not answer them again', async () => {
+      const held = withUnavailableReplies();
+      handler.process.mockRejectedValue(transient());
+      consumer.push(entry('1-0'), entry('2-0'));
+      consumer.behind.push(entry('3-0'));
+      start({ unavailableReplyMs: 3000 });
+
+      await jest.advanceTimersByTimeAsync(2999);
+      expect(held.unavailable).not.toHaveBeenCalled();
+      await jest.advanceTimersByTimeAsync(1);
+      expect(consumer.peekAfter).toHaveBeenLastCalledWith('2-0', 1000);
+      expect(committer.commits).toEqual([
+        {
+          effects: [
+            ['publish', 'unavailable', '1-0 3000'],
+            ['publish', 'unavailable', '2-0 3000'],
+            ['publish', 'unavailable', '3-0 3000'],
+          ],
+          fence,
+        },
+      ]);
+
+      // A newcomer behind the batch is answered at the next retry; nobody twice.
+      consumer.behind.push(entry('4-0'));
+      await jest.advanceTimersByTimeAsync(10_000);
+      expect(consumer.peekAfter).toHaveBeenLastCalledWith('4-0', 1000);
+      expect(committer.commits.map((c) => c.effects)).toEqual([committer.commits[0].effects, [['publish', 'unavailable', '4-0 3000']]]);
+      expect(committer.commits.every((c) => c.ack === undefined)).toBe(true);
+
+      succeed();
+      await jest.advanceTimersByTimeAsync(2000);
+      consumer.push(entry('3-0'), entry('4-0'));
+      await consumer.idle();
+      // (succeed() reset the record of the failed tries.)
+      expect(processed()).toEqual([
+        [['1-0', '2-0'], true],
+        [['3-0', '4-0'], false],
+      ]);
+      expect(answeredSeen).toEqual([
+        ['1-0', '2-0', '3-0', '4-0'],
+        ['3-0', '4-0'],
+      ]);
+      expect(committer.commits.slice(2).map((c) => c.ack)).toEqual([ack('1-0', '2-0'), ack('3-0', '4-0')]);
+      expect(held.unavailable).toHaveBeenCalledTimes(2);
+    });
+
+    it('tries again at the next retry when even the UNAVAILABLE replies cannot be published (Redis away too)', async () => {
+      const held = withUnavailableReplies();
+      handler.process.mockRejectedValue(transient());
+      committer.commit.mockRejectedValueOnce(new Error('Connection is closed.'));
+      consumer.push(entry('1-0'));
+      start({ unavailableReplyMs: 1000 });
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(held.unavailable).toHaveBeenCalledTimes(1);
+      expect(committer.commits).toEqual([]);
+      await jest.advanceTimersByTimeAsync(2000);
+      expect(held.unavailable).toHaveBeenCalledTimes(2);
+      expect(committer.commits).toEqual([{ effects: [['publish', 'unavailable', '1-0 1000']], fence }]);
+    });
+
+    it('answers nobody early without unavailableReplyMs', async () => {
+      const held = withUnavailableReplies();
+      handler.process.mockRejectedValue(transient());
+      consumer.push(entry('1-0'));
+      start();
+      await jest.advanceTimersByTimeAsync(60_000);
+      expect(held.unavailable).not.toHaveBeenCalled();
+      expect(committer.commits).toEqual([]);
     });
   });
 

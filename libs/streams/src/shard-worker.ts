@@ -5,6 +5,7 @@ import { Effects } from './effects';
 import { isFencedError, ShardFence } from './fence';
 import { streamMetrics } from './stream.metrics';
 import { isTransientError } from './transient-error';
+import { UnavailableReplies } from './unavailable-replies';
 
 /** How a batch is being processed: first time, or possibly again; and under which fence. */
 export interface BatchContext {
@@ -12,6 +13,11 @@ export interface BatchContext {
   redelivered: boolean;
   /** Writes carry it (epoch) and check it (deadline) before committing. */
   fence: ShardFence;
+  /**
+   * Entries whose senders were already told UNAVAILABLE while this batch waited for the
+   * database: they are processed as usual, but their sender gets no second reply.
+   */
+  answered: ReadonlySet<string>;
 }
 
 /**
@@ -26,6 +32,11 @@ export interface BatchHandler {
   process(stream: string, entries: StreamEntry[], ctx: BatchContext): Promise<Effects>;
   /** What the sender of a dead-lettered entry is told (an INTERNAL reply). */
   deadLettered(stream: string, entry: StreamEntry, error: unknown): Effects;
+  /**
+   * What the senders of a batch held back by a transient error are told once
+   * `unavailableReplyMs` passed (UNAVAILABLE replies); absent: they wait for the commit.
+   */
+  unavailable?(stream: string, entries: StreamEntry[], retryAfterMs: number): Effects;
 }
 
 export interface StreamWorkerMetrics {
@@ -38,6 +49,11 @@ export interface ShardWorkerOptions {
   batchSize: number;
   /** How long one blocking read waits when nothing arrives. */
   blockMs: number;
+  /**
+   * How long a batch may be held back by a transient error before its senders are answered
+   * UNAVAILABLE (it keeps retrying); absent: never answered early.
+   */
+  unavailableReplyMs?: number;
 }
 
 /**
@@ -51,6 +67,7 @@ export class ShardWorker {
   private stopped = false;
   private reading = false;
   private running?: Promise<void>;
+  private readonly unavailable: UnavailableReplies;
 
   constructor(
     private readonly fence: ShardFence,
@@ -63,7 +80,9 @@ export class ShardWorker {
     /** Interrupts a blocking read (closes the worker's connection); stop() calls it when idle. */
     private readonly wake: () => void,
     private readonly onFenced: (shard: number) => void,
-  ) {}
+  ) {
+    this.unavailable = new UnavailableReplies(processor.unavailable ? options.unavailableReplyMs : undefined);
+  }
 
   get shard(): number {
     return this.fence.shard;
@@ -120,8 +139,12 @@ export class ShardWorker {
     } while (cursor !== '0-0' && !this.stopped);
   }
 
-  /** One batch: transient failures retry it whole; any other failure redoes it entry by entry. */
+  /**
+   * One batch: transient failures retry it whole (its senders answered UNAVAILABLE once
+   * unavailableReplyMs passed); any other failure redoes it entry by entry.
+   */
   private async handle(entries: StreamEntry[], redelivered: boolean): Promise<void> {
+    const dueAt = this.unavailable.dueAt();
     for (let attempt = 0; ; attempt++) {
       const timer = this.metrics.batchSeconds.startTimer();
       try {
@@ -136,15 +159,16 @@ export class ShardWorker {
         if (this.stopped) return;
         if (!isTransientError(err)) {
           this.logger.warn({ err, shard: this.shard, count: entries.length }, 'batch failed; redoing it entry by entry');
-          return this.oneByOne(entries);
+          return this.oneByOne(entries, dueAt);
         }
         this.logger.warn({ err, shard: this.shard, attempt }, 'batch failed (transient); retrying');
-        await delay(backoff(attempt));
+        await this.answerUnavailable(entries, dueAt);
+        await delay(this.unavailable.waitBefore(backoff(attempt), dueAt));
       }
     }
   }
 
-  private async oneByOne(entries: StreamEntry[]): Promise<void> {
+  private async oneByOne(entries: StreamEntry[], dueAt: number): Promise<void> {
     for (const entry of entries) {
       for (let attempt = 0; ; attempt++) {
         if (this.stopped) return;
@@ -154,7 +178,8 @@ export class ShardWorker {
         } catch (err) {
           if (isFencedError(err)) throw err;
           if (isTransientError(err)) {
-            await delay(backoff(attempt));
+            await this.answerUnavailable([entry], dueAt);
+            await delay(this.unavailable.waitBefore(backoff(attempt), dueAt));
             continue;
           }
           await this.deadLetter(entry, err);
@@ -164,13 +189,42 @@ export class ShardWorker {
     }
   }
 
+  /**
+   * Once a held-back batch is due, tells UNAVAILABLE to its senders and to those of the
+   * entries queued behind it (they cannot run before it; looked at with XRANGE, not read),
+   * each once: published through the fenced committer without acknowledging anything, so
+   * the batch goes on retrying and the entries behind it stay new. Every retry looks again
+   * for newcomers. If even this fails (Redis away too), the next retry tries again.
+   */
+  private async answerUnavailable(entries: StreamEntry[], dueAt: number): Promise<void> {
+    if (!this.processor.unavailable || Date.now() < dueAt) return;
+    try {
+      const behind = await this.consumer.peekAfter(this.unavailable.peekFrom(entries[entries.length - 1].id), PEEK_BEHIND);
+      const waiting = this.unavailable.unanswered([...entries, ...behind]);
+      if (waiting.length === 0) return;
+      const effects = this.processor.unavailable(this.consumer.stream, waiting, this.unavailable.retryAfterMs);
+      try {
+        this.fence.assertValid();
+        await this.committer.commit({ effects: effects.list, fence: this.fence });
+      } finally {
+        effects.settle();
+      }
+      this.unavailable.markAnswered(waiting);
+      this.logger.warn({ shard: this.shard, count: waiting.length }, 'batch held back by a transient error: senders answered UNAVAILABLE; still retrying');
+    } catch (err) {
+      if (isFencedError(err)) throw err;
+    }
+  }
+
   private async processAndCommit(entries: StreamEntry[], redelivered: boolean): Promise<void> {
     this.fence.assertValid();
-    const effects = await this.processor.process(this.consumer.stream, entries, { redelivered, fence: this.fence });
+    const answered = this.unavailable.answered;
+    const effects = await this.processor.process(this.consumer.stream, entries, { redelivered, fence: this.fence, answered });
     try {
       this.fence.assertValid();
       await this.committer.commit({ effects: effects.list, ack: this.ackOf(entries), deadLetters: effects.deadLetters, fence: this.fence });
       for (const dead of effects.deadLetters) streamMetrics().deadLetters.inc({ stream: dead.stream });
+      this.unavailable.settled(entries);
     } finally {
       effects.settle();
     }
@@ -180,7 +234,8 @@ export class ShardWorker {
   private async deadLetter(entry: StreamEntry, error: unknown): Promise<void> {
     const stream = this.consumer.stream;
     this.logger.error({ err: error, shard: this.shard, id: entry.id }, 'entry failed on its own; moving it to the dead-letter stream');
-    const effects = this.processor.deadLettered(stream, entry, error);
+    // A sender told UNAVAILABLE already gets no second reply (INTERNAL) for the same ref.
+    const effects = this.unavailable.answered.has(entry.id) ? new Effects() : this.processor.deadLettered(stream, entry, error);
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
         this.fence.assertValid();
@@ -191,6 +246,7 @@ export class ShardWorker {
           fence: this.fence,
         });
         streamMetrics().deadLetters.inc({ stream });
+        this.unavailable.settled([entry]);
         return;
       } catch (err) {
         if (isFencedError(err)) throw err;
@@ -208,6 +264,9 @@ export class ShardWorker {
     if (t >= 0) this.metrics.gatewayToAckSeconds.observe((Date.now() - Number(entries[0].fields[t + 1])) / 1000);
   }
 }
+
+/** Entries queued behind a held-back batch that one retry answers UNAVAILABLE, at most (the next retry goes on). */
+const PEEK_BEHIND = 1000;
 
 function backoff(attempt: number): number {
   return Math.min(100 * 2 ** attempt, 2000);

@@ -26,6 +26,8 @@ describe('isTransientError', () => {
   it.each([
     'Connection terminated unexpectedly',
     'Connection terminated due to connection timeout',
+    'Client has encountered a connection error and is not queryable',
+    'timeout exceeded when trying to connect',
     'connection is closed',
     'Connection is closed.',
     'connect ECONNREFUSED 127.0.0.1:5432',

@@ -7,5 +7,6 @@ export function isTransientError(err: unknown): boolean {
   const code = String(e?.code ?? '');
   if (/^(08|57|53)/.test(code)) return true; // connection, operator intervention, insufficient resources
   if (/^(ECONN|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND)/.test(code)) return true;
-  return /Connection terminated|connection is closed|Connection is closed|ECONNREFUSED|MULTI aborted/.test(String(e?.message ?? ''));
+  // pg: a client whose connection broke mid-transaction, and a pool that cannot connect in time.
+  return /Connection terminated|connection is closed|Connection is closed|ECONNREFUSED|MULTI aborted|not queryable|timeout exceeded when trying to connect/.test(String(e?.message ?? ''));
 }

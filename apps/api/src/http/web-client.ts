@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
  * The repository root: the nearest folder above this file with a package.json. Works from
  * the sources (apps/api/src) and from the build (dist/apps/api/src) alike.
  */
-function repoRoot(from = __dirname): string {
+export function repoRoot(from = __dirname): string {
   let dir = from;
   while (!existsSync(join(dir, 'package.json'))) {
     const parent = dirname(dir);
