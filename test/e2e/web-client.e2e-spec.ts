@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { Browser, BrowserContext, chromium, Locator, Page } from 'playwright-core';
+import { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { launchChromium } from '../support/browser';
 import { ChatStack, startChatStack, uniqueName } from '../support/chat-stack';
 import { SampleFiles } from '../support/sample-files';
 import { waitFor } from '../support/wait-for';
@@ -13,7 +13,6 @@ import { waitFor } from '../support/wait-for';
  * Uses Debian's chromium (no browser download here). CI installs it; when it is missing the
  * test fails and says so rather than skipping.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const UI_TIMEOUT_MS = 15_000;
 
 describe('web client in a browser', () => {
@@ -27,13 +26,7 @@ describe('web client in a browser', () => {
   });
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`chromium not found at ${CHROMIUM}: install it (apt-get install chromium) or set CHROMIUM_PATH`);
-    }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     stack = await startChatStack('web');
   });
   afterAll(async () => {

@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Browser, BrowserContext, chromium, Locator, Page } from 'playwright-core';
+import { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { launchChromium } from '../support/browser';
 import { ChatStack, startChatStack, uniqueName } from '../support/chat-stack';
 import { SampleFiles } from '../support/sample-files';
 import { waitFor } from '../support/wait-for';
@@ -25,7 +26,6 @@ type PushSubscription = any;
 type ServiceWorkerRegistration = any;
 type HTMLImageElement = any;
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const UI_TIMEOUT_MS = 15_000;
 // The committed screenshots are refreshed on request (UPDATE_SCREENSHOTS=1 npx jest test/e2e/web-features…);
 // other runs write theirs to a temporary folder, so a test run leaves the checkout clean.
@@ -42,12 +42,8 @@ describe('web client features in a browser', () => {
   });
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`chromium not found at ${CHROMIUM}: install it or set CHROMIUM_PATH`);
     mkdirSync(SHOTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     stack = await startChatStack('webfeat', { gateways: 1, messages: 1, search: 1 });
   });
   afterAll(async () => {

@@ -1,4 +1,4 @@
-import { Stack, startStack } from '@chat/devstack';
+import { Stack, StackOptions, startStack } from '@chat/devstack';
 import { createTestDatabase, TestDatabase } from './postgres';
 import { RedisServerHandle, startRedisServer } from '@chat/devstack';
 
@@ -25,13 +25,7 @@ export interface ChatStack extends Stack {
  */
 export async function startChatStack(
   name: string,
-  options: {
-    gateways?: number;
-    messages?: number;
-    presence?: number;
-    search?: number;
-    push?: number;
-    env?: Record<string, string>;
+  options: Pick<StackOptions, 'gateways' | 'messages' | 'presence' | 'search' | 'push' | 'env'> & {
     /** The DATABASE_URL the apps get, from the test database's (e.g. through a TcpProxy). */
     databaseUrl?: (url: string) => string;
   } = {},
