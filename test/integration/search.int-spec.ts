@@ -244,6 +244,14 @@ describe.each(ENGINES)('search on $name', (engine) => {
     expect(hit.message.text).toBe('he said «bonjour» twice');
   });
 
+  it('keeps text that looks like HTML in the highlight, as written (PostgreSQL would drop it as tags)', async () => {
+    const alice = await newUser();
+    const room = await newRoom(alice);
+    await send(room.id, alice, 'the zebra crossed <b>here</b>, then <script>alert(1)</script> and a < b > c');
+    const [hit] = (await search(alice, 'zebra')).hits;
+    expect(hit.highlight).toBe('the «zebra» crossed <b>here</b>, then <script>alert(1)</script> and a < b > c');
+  });
+
   it('returns at most `limit` hits, 20 by default, 50 at most', async () => {
     const alice = await newUser();
     const room = await newRoom(alice);

@@ -1,6 +1,6 @@
 import { Message } from '@chat/protocol';
 import { MESSAGE_COLUMNS, MessageRow, Queryable, toMessage } from '@chat/store';
-import { HEADLINE_OPTIONS, headlineSource } from './highlight';
+import { HEADLINE_OPTIONS, headlineResult, headlineSource } from './highlight';
 
 /** A ranked match, before its message is read. */
 export interface RankedHit {
@@ -30,14 +30,15 @@ export async function loadHits(
   threshold: number,
 ): Promise<LoadedHit[]> {
   if (hits.length === 0) return [];
-  const rows = await q.query<MessageRow & { ord: number; highlight: string | null }>(
-    `SELECT ${MESSAGE_COLUMNS}, h.ord,
-       ts_headline('simple', ${headlineSource('m.text')},
+  const headline = `ts_headline('simple', ${headlineSource('m.text')},
          CASE WHEN h.fuzzy THEN websearch_to_tsquery('simple', COALESCE((
                 SELECT string_agg(l.lexeme, ' or ') FROM unnest(to_tsvector('simple', m.text)) l
                 WHERE EXISTS (SELECT 1 FROM unnest($5::text[]) w WHERE word_similarity(w, l.lexeme) >= $6)), ''))
               ELSE websearch_to_tsquery('simple', $4) END,
-         '${HEADLINE_OPTIONS}') AS highlight
+         '${HEADLINE_OPTIONS}')`;
+  const rows = await q.query<MessageRow & { ord: number; highlight: string | null }>(
+    `SELECT ${MESSAGE_COLUMNS}, h.ord,
+       ${headlineResult(headline)} AS highlight
      FROM unnest($1::text[], $2::int[], $3::bool[]) WITH ORDINALITY AS h(room_id, seq, fuzzy, ord)
      JOIN messages m ON m.room_id = h.room_id AND m.seq = h.seq AND m.deleted_at IS NULL
      ORDER BY h.ord`,
