@@ -4,6 +4,8 @@
  * <mark> elements built with textContent). Matched words are wrapped in « and » (U+00AB,
  * U+00BB); the message's own « » are shown as ‹ › (U+2039, U+203A) in the snippet, so every
  * « » in a highlight is a marker. Fragments of a long message are joined with " … ".
+ * (ts_headline ends a fragment on a word: punctuation after the last word of a fragment,
+ * a final "." or ">", is not in the snippet.)
  */
 export const HIGHLIGHT_START = '«';
 export const HIGHLIGHT_STOP = '»';
