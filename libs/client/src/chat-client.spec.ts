@@ -249,7 +249,7 @@ describe('ChatClient', () => {
   describe('sends', () => {
     it('queues sends made while disconnected and sends them once connected, in order, each with its clientMsgId', async () => {
       start();
-      const a = client.send('r1', 'first', { clientMsgId: 'm-a' });
+      const a = client.send('r1', 'first', { clientMsgId: 'm-a', attachments: ['a1', 'a2'] });
       const b = client.send('r1', 'second');
       expect(client.unsent).toBe(2);
       client.connect().catch(() => undefined);
@@ -258,6 +258,8 @@ describe('ChatClient', () => {
       const sends = ws.ops('message.send');
       expect(sends.map((f) => f.data.text)).toEqual(['first', 'second']);
       expect(sends[0].data.clientMsgId).toBe('m-a');
+      expect(sends[0].data.attachments).toEqual(['a1', 'a2']);
+      expect(sends[1].data.attachments).toBeUndefined();
       expect(sends[1].data.clientMsgId).toMatch(/.{8,}/);
       ws.reply(sends[1].ref!, { message: msg(2, 'r1', 'u-me') });
       ws.reply(sends[0].ref!, { message: msg(1, 'r1', 'u-me') });

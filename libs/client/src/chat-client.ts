@@ -170,10 +170,16 @@ export class ChatClient extends Emitter<ClientEvents> {
   /**
    * Sends a message: resolves with it once the server committed it. Made while disconnected,
    * it waits in the outbox; every attempt carries the same `clientMsgId`, so it is created once.
+   * `attachments`: ids of the sender's uploads (`POST /api/uploads`), at most 10.
    */
-  send(roomId: string, text: string, { replyTo, clientMsgId = newClientMsgId() }: { replyTo?: string; clientMsgId?: string } = {}): Promise<Message> {
+  send(
+    roomId: string,
+    text: string,
+    { replyTo, clientMsgId = newClientMsgId(), attachments }: { replyTo?: string; clientMsgId?: string; attachments?: string[] } = {},
+  ): Promise<Message> {
     try {
-      return this.enqueue(validate('message.send', { roomId, text, replyTo, clientMsgId }) as SendInput);
+      const data = { roomId, text, replyTo, clientMsgId, ...(attachments?.length ? { attachments } : {}) };
+      return this.enqueue(validate('message.send', data) as SendInput);
     } catch (err) {
       return Promise.reject(err as Error);
     }
