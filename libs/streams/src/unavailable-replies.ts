@@ -49,6 +49,8 @@ export class UnavailableReplies {
 
   /** The entries were committed (or handed over): nothing to remember about them. */
   settled(entries: StreamEntry[]): void {
+    // Called for every committed batch: nothing to forget unless an outage answered someone.
+    if (this.answered.size === 0) return;
     for (const e of entries) this.answered.delete(e.id);
     if (this.answered.size === 0) this.newest = undefined;
   }
