@@ -31,6 +31,7 @@ export class PushService {
   private readonly delivery: PushDelivery;
   private readonly sender: WebPushSender;
   private worker?: Worker<PushJobData>;
+  private readonly metrics = pushMetrics();
   private unwatch = () => {};
 
   constructor(
@@ -39,7 +40,6 @@ export class PushService {
     private readonly logger: Logger,
   ) {
     const { push } = config;
-    const metrics = pushMetrics();
     // BullMQ blocks on its own duplicate of this connection; commands wait out a Redis restart.
     this.connection = createRedis(config.redis.url, `${this.instanceId}:queue`, {}, logger);
     this.queue = new Queue<PushJobData>(Queues.push, { connection: this.connection, prefix: Queues.prefix });
@@ -57,14 +57,14 @@ export class PushService {
         removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
       },
       push.ttlSeconds,
-      metrics,
+      this.metrics,
     );
     this.sender = new WebPushSender(vapidKeysOf(push), new EndpointPolicy(push.allowPrivateEndpoints), {
       subject: push.vapidSubject,
       ttlSeconds: push.ttlSeconds,
       timeoutMs: push.timeoutMs,
     });
-    this.delivery = new PushDelivery(subscriptions, this.sender, metrics, logger);
+    this.delivery = new PushDelivery(subscriptions, this.sender, this.metrics, logger);
   }
 
   /** The transport that feeds `@EventPattern` handlers from every shard's event stream. */
@@ -89,7 +89,6 @@ export class PushService {
 
   async start(): Promise<void> {
     const { push } = this.config;
-    const metrics = pushMetrics();
     this.unwatch = watchStreamGroups(this.connection, ConsumedGroups.push(this.config.shards));
     this.worker = new Worker<PushJobData>(Queues.push, (job) => this.delivery.process(job), {
       connection: this.connection,
@@ -102,10 +101,10 @@ export class PushService {
       maxStalledCount: 2,
       settings: { backoffStrategy: pushBackoff(push.backoffMs) },
     });
-    this.worker.on('completed', () => metrics.sent.inc());
+    this.worker.on('completed', () => this.metrics.sent.inc());
     this.worker.on('failed', (job, err) => {
       const final = !job || job.attemptsMade >= (job.opts.attempts ?? 1);
-      metrics.failed.inc({ final: final ? 'exhausted' : 'retry' });
+      this.metrics.failed.inc({ final: final ? 'exhausted' : 'retry' });
       if (final) this.logger.warn({ job: job?.id, err: err.message }, 'push job failed for good');
     });
     this.worker.on('error', (err) => this.logger.warn({ err: err.message }, 'push worker error'));
