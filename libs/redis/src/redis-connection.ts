@@ -50,10 +50,10 @@ export function createRedis(connection: string, name: string, options: RedisOpti
       redisOptions: { ...perNode, ...target.redisOptions },
       enableAutoPipelining,
       clusterRetryStrategy: retryStrategy as (attempt: number) => number,
-      // Reconnect to a node that dropped (a restarted replica, a primary back after failover).
-      clusterNodeRetryStrategy: retryStrategy as (attempt: number) => number,
+      // No reconnecting to a lost node (ioredis' default): its commands fail over to whichever
+      // node serves their slot once the topology is read again (a promoted replica).
       shardedSubscribers: true,
-      // A MOVED during failover: retry after the topology refresh instead of failing the command.
+      // A MOVED or a lost node during failover: retry after the topology refresh instead of failing the command.
       retryDelayOnMoved: 50,
       retryDelayOnFailover: 200,
       retryDelayOnClusterDown: 200,
