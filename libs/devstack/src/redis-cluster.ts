@@ -45,6 +45,9 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
           extraArgs: [
             '--cluster-enabled', 'yes',
             '--cluster-config-file', join(dir, `nodes-${i}.conf`),
+            // A replica's full sync writes an RDB file: into the temp dir, not the cwd.
+            '--dir', dir,
+            '--dbfilename', `dump-${i}.rdb`,
             '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 1000),
             // A replica takes over however long it was cut off (tests kill primaries on purpose).
             '--cluster-replica-validity-factor', '0',
