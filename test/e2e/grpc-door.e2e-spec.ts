@@ -1,4 +1,7 @@
-import { status } from '@grpc/grpc-js';
+import { credentials, loadPackageDefinition, makeClientConstructor, status } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { join } from 'node:path';
+import { service as healthService } from 'grpc-health-check';
 import { ChatStack, startChatStack, uniqueName } from '../support/chat-stack';
 import { GrpcChat, GrpcEvent } from '../support/grpc-client';
 import { Frame, guest, WsClient } from '../support/ws-client';
@@ -100,6 +103,41 @@ describe('the gRPC door', () => {
       expect(failure).toMatchObject({ code: status.RESOURCE_EXHAUSTED, chatCode: 'RATE_LIMITED' });
       expect(failure.retryAfterMs).toBeGreaterThan(0);
       expect(failure.retryInfoMs).toBe(failure.retryAfterMs);
+    });
+  });
+
+  describe('serving', () => {
+    it('answers grpc.health.v1 SERVING and lists chat.ChatService through server reflection', async () => {
+      const Health = makeClientConstructor(healthService, 'Health');
+      const health = new Health(stack.grpcAddresses[0], credentials.createInsecure()) as any;
+      clients.push(health);
+      const check = (service: string) => new Promise<any>((resolve, reject) => health.check({ service }, (err: Error | null, res: unknown) => (err ? reject(err) : resolve(res))));
+      expect((await check('')).status).toBe('SERVING');
+      expect((await check('chat.ChatService')).status).toBe('SERVING');
+
+      const reflectionProto = join(require.resolve('@grpc/reflection'), '../../proto/grpc/reflection/v1/reflection.proto');
+      const reflection = loadPackageDefinition(loadSync(reflectionProto, { keepCase: true })) as any;
+      const client = new reflection.grpc.reflection.v1.ServerReflection(stack.grpcAddresses[0], credentials.createInsecure());
+      clients.push(client);
+      const call = client.ServerReflectionInfo();
+      const answer = new Promise<any>((resolve) => call.once('data', resolve));
+      call.write({ list_services: '' });
+      const { list_services_response } = await answer;
+      call.end();
+      expect(list_services_response.service.map((s: { name: string }) => s.name)).toContain('chat.ChatService');
+    });
+
+    it('counts calls by method and status on /metrics, beside /healthz and /readyz', async () => {
+      const alice = await login('mx');
+      await grpc.unary('GetRooms', {}, alice.token);
+      await grpc.failure('GetRooms', {}, 'bad');
+      const http = `http://127.0.0.1:${stack.processes.find((p) => p.name.startsWith('grpc-gateway'))!.port}`;
+      expect((await fetch(`${http}/healthz`)).status).toBe(200);
+      expect((await fetch(`${http}/readyz`)).status).toBe(200);
+      const metrics = await (await fetch(`${http}/metrics`)).text();
+      expect(metrics).toMatch(/grpc_door_calls_total\{method="GetRooms",code="OK"\} [1-9]/);
+      expect(metrics).toMatch(/grpc_door_calls_total\{method="GetRooms",code="UNAUTHENTICATED"\} [1-9]/);
+      expect(metrics).toMatch(/gateway_connections [0-9]/);
     });
   });
 
