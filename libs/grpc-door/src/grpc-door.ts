@@ -7,6 +7,7 @@ import { ChatStreamCall, serveChatStream } from './chat-stream';
 import { CHAT_PROTO_LOADER, CHAT_PROTO_PATH } from './chat-proto';
 import { ChatUnaryCalls } from './chat-unary-calls';
 import { GrpcDoorMetrics } from './grpc-door.metrics';
+import { encodeOncePerObject } from './shared-serializer';
 import { SessionPool } from './session-pool';
 
 export const CHAT_SERVICE = 'chat.ChatService';
@@ -64,6 +65,7 @@ export class GrpcDoor {
       protoPath: CHAT_PROTO_PATH,
       loader: { ...CHAT_PROTO_LOADER },
       onLoadPackageDefinition: (definition: ConstructorParameters<typeof ReflectionService>[0], server: Parameters<HealthImplementation['addToServer']>[0]) => {
+        encodeOncePerObject(definition as unknown as Record<string, unknown>, CHAT_SERVICE, 'ChatStream');
         // Reflection describes the health service too, so grpcurl can call it by name.
         new ReflectionService({ ...definition, ...loadSync(healthProtoPath) }).addToServer(server);
         this.health.addToServer(server);
