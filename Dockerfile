@@ -4,6 +4,7 @@
 #   docker run IMAGE node dist/apps/api/src/main.js        (default; HTTP :3000)
 #   docker run IMAGE node dist/apps/gateway/src/main.js    (WebSocket :8080)
 #   docker run IMAGE node dist/apps/messages/src/main.js   (health/metrics :3001)
+#   docker run IMAGE node dist/apps/webhooks/src/main.js   (health/metrics :3005; likewise presence, search, push)
 # Health checks are declared per service (docker-compose.yml, k8s/), not here, because
 # each app answers /healthz on its own port.
 

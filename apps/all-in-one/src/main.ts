@@ -8,11 +8,12 @@ import { startMessages } from '../../messages/src/messages.app';
 import { startPresence } from '../../presence/src/presence.app';
 import { startPush } from '../../push/src/push.app';
 import { startSearch } from '../../search/src/search.app';
+import { startWebhooks } from '../../webhooks/src/webhooks.app';
 import { ensureLocalRedis } from './local-redis';
 
 /**
  * `npm start`: every app in one process — api (with the web client), messages, presence,
- * search, push (BullMQ on the same Redis), gateway —
+ * search, push and webhooks (BullMQ on the same Redis), gateway —
  * on embedded PGlite under DATA_DIR unless DATABASE_URL is set, and a private Redis when
  * none answers. The same code as the containers, only wired into one process.
  */
@@ -29,6 +30,7 @@ runMain('chat', async (config, logger) => {
   const presence = await startPresence(cfg, { logger: loggerOf('presence') });
   const search = await startSearch(cfg, { db, logger: loggerOf('search') });
   const push = await startPush(cfg, { db, logger: loggerOf('push') });
+  const webhooks = await startWebhooks(cfg, { db, logger: loggerOf('webhooks') });
   const gateway = await startGateway(cfg, loggerOf('gateway'));
 
   const host = cfg.host === '0.0.0.0' ? 'localhost' : cfg.host;
@@ -42,6 +44,7 @@ runMain('chat', async (config, logger) => {
   return {
     close: async () => {
       await gateway.close();
+      await webhooks.close();
       await push.close();
       await search.close();
       await presence.close();

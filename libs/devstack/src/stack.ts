@@ -21,6 +21,8 @@ export interface StackOptions {
   search?: number;
   /** Push instances (none unless asked). */
   push?: number;
+  /** Webhooks instances (none unless asked). */
+  webhooks?: number;
   env?: Record<string, string>;
 }
 
@@ -39,7 +41,7 @@ export interface Stack {
   gatewayUrls: string[];
   processes: StackProcess[];
   /** Starts one more process of an app (e.g. a replacement messages instance, an api replica with other settings); `port` to restart one in place. */
-  add(app: 'api' | 'gateway' | 'messages' | 'presence' | 'search' | 'push', env?: Record<string, string>, port?: number): Promise<StackProcess>;
+  add(app: 'api' | 'gateway' | 'messages' | 'presence' | 'search' | 'push' | 'webhooks', env?: Record<string, string>, port?: number): Promise<StackProcess>;
   /** The DATA_DIR every app of the stack shares (generated keys live there). */
   dataDir: string;
   stop(): Promise<void>;
@@ -64,6 +66,7 @@ const ENTRY = {
   presence: 'dist/apps/presence/src/main.js',
   search: 'dist/apps/search/src/main.js',
   push: 'dist/apps/push/src/main.js',
+  webhooks: 'dist/apps/webhooks/src/main.js',
 } as const;
 const PORT_VAR = {
   api: 'API_PORT',
@@ -72,6 +75,7 @@ const PORT_VAR = {
   presence: 'PRESENCE_PORT',
   search: 'SEARCH_PORT',
   push: 'PUSH_PORT',
+  webhooks: 'WEBHOOKS_PORT',
 } as const;
 
 const GENEROUS_AUTH_THROTTLES: Record<string, string> = {
@@ -147,6 +151,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     for (let i = 0; i < (options.presence ?? 1); i++) await launch('presence');
     for (let i = 0; i < (options.search ?? 0); i++) await launch('search');
     for (let i = 0; i < (options.push ?? 0); i++) await launch('push');
+    for (let i = 0; i < (options.webhooks ?? 0); i++) await launch('webhooks');
     const gateways = await Promise.all(gatewayPorts.map((port) => launch('gateway', {}, port)));
     return {
       apiUrl: `http://127.0.0.1:${api.port}`,
