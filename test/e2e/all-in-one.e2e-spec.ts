@@ -15,7 +15,7 @@ import { guest, WsClient } from '../support/ws-client';
  */
 describe('npm start (all apps in one process)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'chat-aio-'));
-  let ports: { api: number; gateway: number; messages: number; presence: number; search: number; push: number; redis: number };
+  let ports: { api: number; gateway: number; messages: number; presence: number; search: number; push: number; webhooks: number; redis: number };
   let child: ChildProcess | undefined;
   let output = '';
 
@@ -27,6 +27,7 @@ describe('npm start (all apps in one process)', () => {
       presence: await freePort(),
       search: await freePort(),
       push: await freePort(),
+      webhooks: await freePort(),
       redis: await freePort(),
     };
   });
@@ -50,6 +51,7 @@ describe('npm start (all apps in one process)', () => {
         PRESENCE_PORT: String(ports.presence),
         SEARCH_PORT: String(ports.search),
         PUSH_PORT: String(ports.push),
+        WEBHOOKS_PORT: String(ports.webhooks),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group, as a terminal's foreground job: Ctrl-C signals the whole group.
@@ -91,6 +93,8 @@ describe('npm start (all apps in one process)', () => {
     expect(Buffer.byteLength(secret.trim())).toBeGreaterThanOrEqual(32);
     // The push service runs in the process too, with a VAPID pair generated once under DATA_DIR.
     expect((await fetch(`http://127.0.0.1:${ports.push}/readyz`)).status).toBe(200);
+    // And the webhooks service.
+    expect((await fetch(`http://127.0.0.1:${ports.webhooks}/readyz`)).status).toBe(200);
     const keysFile = join(dataDir, 'vapid-keys.json');
     expect(statSync(keysFile).mode & 0o777).toBe(0o600);
     const { publicKey } = (await (await fetch(`${api}/api/push/vapid-public-key`)).json()) as { publicKey: string };
