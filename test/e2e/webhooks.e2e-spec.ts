@@ -81,17 +81,22 @@ describe('webhooks', () => {
     const { room } = await owner.ws.call('room.create', { name: 'hooked' });
     const messages = await register(owner, room.id, ['message.created', 'message.updated']);
     const joins = await register(owner, room.id, ['member.joined']);
+    const reactions = await register(owner, room.id, ['reaction.added', 'reaction.removed']);
 
     const listed = (await (await http(`/api/rooms/${room.id}/webhooks`, owner.token)).json()) as Record<string, unknown>[];
-    expect(listed.map((w) => w.id).sort()).toEqual([messages.id, joins.id].sort());
+    expect(listed.map((w) => w.id).sort()).toEqual([messages.id, joins.id, reactions.id].sort());
     for (const w of listed) expect(w).not.toHaveProperty('secret');
 
     const sent = await send(owner.ws, room.id, 'hello hooks');
     const guestB = await person('whb');
     await guestB.ws.call('room.join', { roomId: room.id });
     await owner.ws.call('message.edit', { messageId: sent.id, text: 'hello hooks (edited)' });
+    await guestB.ws.call('reaction.add', { messageId: sent.id, emoji: '👍' });
 
-    await receiver.until(() => messages.path.accepted.length >= 2 && joins.path.accepted.length >= 1, 'the three events');
+    await receiver.until(
+      () => messages.path.accepted.length >= 2 && joins.path.accepted.length >= 1 && reactions.path.accepted.length >= 1,
+      'the four events',
+    );
     const [created, updated] = messages.path.accepted.map((r) => r.event);
     expect(created).toEqual({
       id: expect.stringMatching(/^\d+-\d+-\d+$/),
@@ -105,9 +110,19 @@ describe('webhooks', () => {
     expect(joins.path.accepted.map((r) => r.event)).toEqual([
       { id: expect.any(String), type: 'member.joined', roomId: room.id, data: { roomId: room.id, userId: guestB.user.id }, timestamp: expect.any(String) },
     ]);
-    // The filter held: nothing else reached either path (creating a room announces no join).
+    expect(reactions.path.accepted.map((r) => r.event)).toEqual([
+      {
+        id: expect.any(String),
+        type: 'reaction.added',
+        roomId: room.id,
+        data: { roomId: room.id, seq: sent.seq, messageId: sent.id, emoji: '👍', userId: guestB.user.id },
+        timestamp: expect.any(String),
+      },
+    ]);
+    // The filter held: nothing else reached any path (creating a room announces no join).
     expect(messages.path.requests).toHaveLength(2);
     expect(joins.path.requests).toHaveLength(1);
+    expect(reactions.path.requests).toHaveLength(1);
   });
 
   it('retries a delivery the receiver answered 500, once, and the log shows both attempts', async () => {

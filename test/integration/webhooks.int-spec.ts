@@ -134,6 +134,8 @@ describe.each(ENGINE_NAMES)('webhooks and bots on %s', (engine) => {
       'message.deleted',
       'member.joined',
       'member.left',
+      'reaction.added',
+      'reaction.removed',
     ]);
     for (const who of [member, outsider]) {
       expect(await codeOf(manage.create(who, room.id, { url: 'https://hooks.example/c' }))).toBe(ErrorCode.FORBIDDEN);

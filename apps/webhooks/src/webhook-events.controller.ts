@@ -40,6 +40,16 @@ export class WebhookEventsController {
     return this.dispatch('member.left', data, ctx);
   }
 
+  @EventPattern('reaction.added')
+  reactionAdded(@Payload() data: ChatEventOf<'reaction.added'>, @Ctx() ctx: unknown) {
+    return this.dispatch('reaction.added', data, ctx);
+  }
+
+  @EventPattern('reaction.removed')
+  reactionRemoved(@Payload() data: ChatEventOf<'reaction.removed'>, @Ctx() ctx: unknown) {
+    return this.dispatch('reaction.removed', data, ctx);
+  }
+
   private dispatch<T extends ChatEventType>(type: T, data: ChatEventOf<T>, ctx: unknown): Promise<void> {
     const entry = streamContext(ctx);
     return this.dispatcher.dispatch(webhookEvent(type, data, webhookEventId(entry.getStream(), entry.getId()), entry.getAppendedAt()));

@@ -18,6 +18,7 @@ describe('webhook events', () => {
     expect(roomOfEvent('message.deleted', { roomId: 'r2', seq: 1, id: 'r2:1' })).toBe('r2');
     expect(roomOfEvent('member.joined', { roomId: 'r3', userId: 'u1' })).toBe('r3');
     expect(roomOfEvent('member.left', { roomId: 'r4', userId: 'u1', reason: 'kicked' })).toBe('r4');
+    expect(roomOfEvent('reaction.added', { roomId: 'r5', seq: 1, messageId: 'r5:1', emoji: '👍', userId: 'u1' })).toBe('r5');
   });
 
   it('carry the id, type, room, data and commit time', () => {

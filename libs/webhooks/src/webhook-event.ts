@@ -15,7 +15,8 @@ export interface WebhookEvent<T extends ChatEventType = ChatEventType> {
 /** The room an event belongs to. */
 export function roomOfEvent(type: ChatEventType, data: ChatEventOf<ChatEventType>): string {
   if (type === 'message.created' || type === 'message.updated') return (data as ChatEventOf<'message.created'>).message.roomId;
-  return (data as ChatEventOf<'message.deleted'>).roomId;
+  // Every other event names its room.
+  return (data as ChatEventOf<'message.deleted' | 'member.joined' | 'member.left' | 'reaction.added' | 'reaction.removed'>).roomId;
 }
 
 /**
