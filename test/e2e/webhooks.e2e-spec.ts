@@ -207,6 +207,18 @@ describe('webhooks', () => {
     expect(await (await http(`/api/rooms/${room.id}/webhooks`, owner.token)).json()).toEqual([]);
   });
 
+  it('counts deliveries by outcome, disabled webhooks and latency on /metrics', async () => {
+    const webhooks = stack.processes.find((p) => p.name.startsWith('webhooks'))!;
+    const text = await (await fetch(`http://127.0.0.1:${webhooks.port}/metrics`)).text();
+    const value = (series: string) => Number(text.split('\n').find((l) => l.startsWith(`${series} `))?.split(' ').pop() ?? 0);
+    // The tests above delivered events, had attempts fail (the 500 retried, the disabled webhook) and disabled one.
+    expect(value('chat_webhook_deliveries_total{outcome="delivered"}')).toBeGreaterThanOrEqual(5);
+    expect(value('chat_webhook_deliveries_total{outcome="failed"}')).toBeGreaterThanOrEqual(1 + DISABLE_AFTER);
+    expect(value('chat_webhooks_disabled_total')).toBe(1);
+    expect(value('chat_webhook_latency_seconds_count')).toBeGreaterThanOrEqual(5);
+    expect(value('chat_webhook_jobs_queued_total')).toBeGreaterThanOrEqual(8);
+  });
+
   it('refuses a private address by default', async () => {
     const strictApi = await stack.add('api', { WEBHOOK_ALLOW_PRIVATE_ENDPOINTS: 'false' });
     const strict = `http://127.0.0.1:${strictApi.port}`;
