@@ -1,6 +1,6 @@
 import { Stack, StackOptions, startStack } from '@chat/devstack';
 import { createTestDatabase, TestDatabase } from './postgres';
-import { RedisServerHandle, startRedisServer } from '@chat/devstack';
+import { RedisClusterHandle, RedisServerHandle, startRedisCluster, startRedisServer } from '@chat/devstack';
 
 const GENEROUS_RATE_LIMITS = {
   RATE_CONN_FRAMES_PER_SEC: '100000',
@@ -57,6 +57,50 @@ export async function startChatStack(
     };
   } catch (err) {
     await redis.stop();
+    await database.drop();
+    throw err;
+  }
+}
+
+export interface ChatStackOnCluster extends Stack {
+  cluster: RedisClusterHandle;
+  database: TestDatabase;
+  teardown(): Promise<void>;
+}
+
+/**
+ * The same system on a private Redis Cluster (3 primaries with a replica each): the apps get
+ * REDIS_CLUSTER_NODES and open ioredis Cluster clients.
+ */
+export async function startChatStackOnCluster(
+  name: string,
+  options: Pick<StackOptions, 'gateways' | 'messages' | 'presence' | 'search' | 'push' | 'env'> = {},
+): Promise<ChatStackOnCluster> {
+  const cluster = await startRedisCluster();
+  const database = await createTestDatabase(`e2e_${name}`);
+  try {
+    const stack = await startStack({
+      redisUrl: `redis://127.0.0.1:${cluster.nodes[0].port}`,
+      databaseUrl: database.url,
+      gateways: options.gateways ?? 2,
+      messages: options.messages ?? 2,
+      presence: options.presence ?? 1,
+      search: options.search ?? 0,
+      push: options.push ?? 0,
+      env: { ...GENEROUS_RATE_LIMITS, REDIS_CLUSTER_NODES: cluster.seeds, ...options.env },
+    });
+    return {
+      ...stack,
+      cluster,
+      database,
+      teardown: async () => {
+        await stack.stop();
+        await cluster.stop();
+        await database.drop();
+      },
+    };
+  } catch (err) {
+    await cluster.stop();
     await database.drop();
     throw err;
   }

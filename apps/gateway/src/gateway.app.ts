@@ -25,7 +25,7 @@ export async function startGateway(config: Config, logger: Logger) {
       heartbeatIntervalMs: config.gateway.heartbeatIntervalMs,
       rates: config.rateLimits,
     },
-    redisGatewayPorts(commands, subscriber, config.gateway.id),
+    redisGatewayPorts(commands, subscriber, config.gateway.id, config.shards),
     new TokenService(config.auth.jwtSecret, config.auth.ttlSeconds),
     { publish: (topic, message) => server!.publish(topic, message) },
     logger,

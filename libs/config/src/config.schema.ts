@@ -1,3 +1,4 @@
+import { clusterConnectionString } from '@chat/redis';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
@@ -37,6 +38,14 @@ export const EnvSchema = z
     /** How long an app waits at start for Redis and PostgreSQL before it exits naming the variable. */
     STARTUP_TIMEOUT_MS: positive.default(30_000),
     REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+    /**
+     * A Redis Cluster instead of one server: `host:port` seeds, comma-separated (a few nodes
+     * suffice). Credentials and TLS (`rediss:`) still come from REDIS_URL.
+     */
+    REDIS_CLUSTER_NODES: z
+      .string()
+      .regex(/^\s*[^\s,:]+:\d+\s*(,\s*[^\s,:]+:\d+\s*)*$/, 'a comma-separated list of host:port')
+      .optional(),
     DATABASE_URL: z.string().url().optional(),
     DATA_DIR: z.string().default('./data'),
     API_PORT: port.default(3000),
@@ -218,7 +227,8 @@ export function toConfig(env: Env, sources: ConfigSources) {
     logFormat: env.LOG_FORMAT,
     host: env.HOST,
     startupTimeoutMs: env.STARTUP_TIMEOUT_MS,
-    redis: { url: env.REDIS_URL },
+    /** One connection string for both: see libs/redis RedisTarget. */
+    redis: { url: env.REDIS_CLUSTER_NODES ? clusterConnectionString(env.REDIS_URL, env.REDIS_CLUSTER_NODES) : env.REDIS_URL },
     database: { url: env.DATABASE_URL, dataDir: env.DATA_DIR },
     auth: {
       jwtSecret: env.JWT_SECRET ?? sources.devSecret(env.DATA_DIR),
