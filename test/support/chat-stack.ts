@@ -11,7 +11,7 @@ const GENEROUS_RATE_LIMITS = {
   RATE_USER_SENDS: '1000000',
 };
 
-type AppOptions = Pick<StackOptions, 'gateways' | 'messages' | 'presence' | 'search' | 'push' | 'grpcGateways' | 'env'>;
+type AppOptions = Pick<StackOptions, 'gateways' | 'messages' | 'presence' | 'search' | 'push' | 'grpcGateways' | 'webhooks' | 'env'>;
 
 export interface ChatStack extends Stack {
   redis: RedisServerHandle;
@@ -70,6 +70,7 @@ async function startAppsOn(
       search: options.search ?? 0,
       push: options.push ?? 0,
       grpcGateways: options.grpcGateways ?? 0,
+      webhooks: options.webhooks ?? 0,
       // Tests push bursts far beyond a person's pace; the rate-limit tests set their own limits.
       env: { ...GENEROUS_RATE_LIMITS, ...connection.env, ...options.env },
     });

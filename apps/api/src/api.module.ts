@@ -2,6 +2,7 @@ import {
   AccountsService,
   AuthThrottle,
   BearerGuard,
+  BotsService,
   GUEST_PROOF_GRACE_SECONDS,
   SessionAuthenticator,
   TokenRevocations,
@@ -10,7 +11,17 @@ import {
 import type { Config } from '@chat/config';
 import { Logger, ObservabilityModule, Readiness } from '@chat/observability';
 import { TokenService } from '@chat/auth';
-import { AttachmentRepository, Database, MessageRepository, RoomActivityRepository, RoomRepository, UserRepository } from '@chat/store';
+import {
+  AttachmentRepository,
+  BotRepository,
+  Database,
+  MessageRepository,
+  RoomActivityRepository,
+  RoomRepository,
+  UserRepository,
+  WebhookRepository,
+} from '@chat/store';
+import { RoomWebhooks } from '@chat/webhooks';
 import { AttachmentLinks, AttachmentsService, attachmentsMetrics, openAttachmentStorage, OrphanSweeper } from '@chat/attachments';
 import { join } from 'node:path';
 import { AttachmentsController } from './attachments/attachments.controller';
@@ -31,10 +42,13 @@ import { RoomReads } from './rooms/room-reads.service';
 import { RoomsController } from './rooms/rooms.controller';
 import { SearchController } from './search/search.controller';
 import { SearchQueries } from '@chat/search';
-import { EndpointPolicy, PushSubscriptions, vapidKeysOf } from '@chat/push';
+import { EndpointPolicy } from '@chat/outbound-http';
+import { PushSubscriptions, vapidKeysOf } from '@chat/push';
 import { PushController, VAPID_PUBLIC_KEY } from './push/push.controller';
 import { NotifyLevels } from './rooms/notify-levels.service';
 import { UsersController } from './users/users.controller';
+import { BotsController } from './bots/bots.controller';
+import { WebhooksController } from './webhooks/webhooks.controller';
 
 export interface ApiDeps {
   config: Config;
@@ -55,8 +69,11 @@ export class ApiModule {
     const rooms = new RoomRepository(db);
     const messages = new MessageRepository(db);
     const tokens = new TokenService(config.auth.jwtSecret, config.auth.ttlSeconds);
-    // Kept as long as a token issued before it could still be accepted (as a guest's proof).
-    const revocations = new TokenRevocations(redis, (config.auth.ttlSeconds + GUEST_PROOF_GRACE_SECONDS) * 1000);
+    // Kept as long as a token issued before it could still be accepted (as a guest's proof, or a bot's token).
+    const revocations = new TokenRevocations(
+      redis,
+      Math.max(config.auth.ttlSeconds + GUEST_PROOF_GRACE_SECONDS, config.bots.tokenTtlSeconds) * 1000,
+    );
     const storage = openAttachmentStorage(config.attachments);
     const attachmentRows = new AttachmentRepository(db);
     const metrics = attachmentsMetrics();
@@ -94,6 +111,8 @@ export class ApiModule {
         UsersController,
         AttachmentsController,
         ClientConfigController,
+        BotsController,
+        WebhooksController,
         ...admin.controllers,
       ],
       providers: [
@@ -113,6 +132,17 @@ export class ApiModule {
         { provide: PushSubscriptions, useValue: new PushSubscriptions(db, config.push.maxSubscriptionsPerUser) },
         { provide: EndpointPolicy, useValue: new EndpointPolicy(config.push.allowPrivateEndpoints) },
         { provide: SearchQueries, useValue: new SearchQueries(db) },
+        {
+          provide: BotsService,
+          useValue: new BotsService(new BotRepository(db), tokens, revocations, config.bots),
+        },
+        {
+          provide: RoomWebhooks,
+          useValue: new RoomWebhooks(rooms, new WebhookRepository(db), new EndpointPolicy(config.webhooks.allowPrivateEndpoints), {
+            maxPerRoom: config.webhooks.maxPerRoom,
+            logSize: config.webhooks.logSize,
+          }),
+        },
         { provide: UserRepository, useValue: users },
         {
           provide: AttachmentsService,

@@ -59,7 +59,7 @@ export const EnvSchema = z
     /** The gRPC door's gRPC listener (HTTP/2). */
     GRPC_PORT: port.default(50051),
     /** The gRPC door's HTTP side: /healthz, /readyz, /metrics. */
-    GRPC_HTTP_PORT: port.default(3005),
+    GRPC_HTTP_PORT: port.default(3006),
     /** Events a dead push instance left pending this long are taken over by another. */
     PUSH_CLAIM_IDLE_MS: positive.min(100).default(30_000),
     /** Push jobs one push instance sends at once. */
@@ -84,6 +84,28 @@ export const EnvSchema = z
     VAPID_PRIVATE_KEY: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'a base64url P-256 private key (32 bytes)').optional(),
     /** Who runs this server, for push services to contact (RFC 8292 `sub`): mailto: or https: */
     VAPID_SUBJECT: z.string().regex(/^(mailto:\S+@\S+|https:\/\/\S+)$/, 'mailto:address or https://url').default('mailto:admin@localhost'),
+    WEBHOOKS_PORT: port.default(3005),
+    /** Events a dead webhooks instance left pending this long are taken over by another. */
+    WEBHOOK_CLAIM_IDLE_MS: positive.min(100).default(30_000),
+    /** Webhook deliveries one webhooks instance runs at once. */
+    WEBHOOK_CONCURRENCY: positive.max(1000).default(16),
+    /** Tries per event and webhook (the first included) on 429, 5xx and network errors. */
+    WEBHOOK_ATTEMPTS: positive.max(50).default(8),
+    /** First retry delay; doubled each try (full jitter), or the receiver's Retry-After when longer. */
+    WEBHOOK_BACKOFF_MS: positive.default(2000),
+    /** A delivery whose webhooks instance died is retried after this long (BullMQ lock and stalled check). */
+    WEBHOOK_JOB_LOCK_MS: positive.min(1000).default(30_000),
+    WEBHOOK_TIMEOUT_MS: positive.default(10_000),
+    /** A webhook is disabled after this many failed delivery attempts in a row (its owner re-enables it). */
+    WEBHOOK_DISABLE_AFTER: positive.max(1000).default(10),
+    /** Delivery attempts kept per webhook in its log (older ones are deleted). */
+    WEBHOOK_LOG_SIZE: positive.max(10_000).default(100),
+    WEBHOOK_MAX_PER_ROOM: positive.max(100).default(10),
+    /** Accept http:// webhook URLs and private, loopback and link-local addresses (tests, receivers inside the network). */
+    WEBHOOK_ALLOW_PRIVATE_ENDPOINTS: bool.default(false),
+    /** How long a bot token is valid (revoked or rotated at any time by the bot's owner). */
+    BOT_TOKEN_TTL_SECONDS: positive.default(365 * 24 * 3600),
+    BOTS_PER_USER: positive.max(1000).default(10),
     PUBLIC_WS_URL: z.string().url().optional(),
     WEB_DIR: z.string().optional(),
     // Unset outside production: a generated secret kept under DATA_DIR (see loadConfig).
@@ -140,6 +162,9 @@ export const EnvSchema = z
     RATE_USER_WINDOW_MS: positive.min(100).default(60_000),
     RATE_USER_FRAMES: positive.default(1200),
     RATE_USER_SENDS: positive.default(300),
+    /** The per-user window limits of bot accounts (same window, RATE_USER_WINDOW_MS). */
+    RATE_BOT_FRAMES: positive.default(600),
+    RATE_BOT_SENDS: positive.default(120),
     /** How often a gateway adds its local per-user counts to the shared ones (ms). */
     RATE_USER_SYNC_MS: positive.min(10).max(1000).default(100),
     /** Sockets one user may hold open on one gateway; one more is closed 4008. */
@@ -251,6 +276,7 @@ export function toConfig(env: Env, sources: ConfigSources) {
         sends: { perSecond: env.RATE_CONN_SENDS_PER_SEC, burst: env.RATE_CONN_SENDS_BURST },
       },
       user: { windowMs: env.RATE_USER_WINDOW_MS, frames: env.RATE_USER_FRAMES, sends: env.RATE_USER_SENDS, syncMs: env.RATE_USER_SYNC_MS },
+      bot: { windowMs: env.RATE_USER_WINDOW_MS, frames: env.RATE_BOT_FRAMES, sends: env.RATE_BOT_SENDS, syncMs: env.RATE_USER_SYNC_MS },
     },
     presence: {
       port: env.PRESENCE_PORT,
@@ -284,6 +310,20 @@ export function toConfig(env: Env, sources: ConfigSources) {
       vapidSubject: env.VAPID_SUBJECT,
       dataDir: env.DATA_DIR,
     },
+    webhooks: {
+      port: env.WEBHOOKS_PORT,
+      claimIdleMs: env.WEBHOOK_CLAIM_IDLE_MS,
+      concurrency: env.WEBHOOK_CONCURRENCY,
+      attempts: env.WEBHOOK_ATTEMPTS,
+      backoffMs: env.WEBHOOK_BACKOFF_MS,
+      jobLockMs: env.WEBHOOK_JOB_LOCK_MS,
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      disableAfter: env.WEBHOOK_DISABLE_AFTER,
+      logSize: env.WEBHOOK_LOG_SIZE,
+      maxPerRoom: env.WEBHOOK_MAX_PER_ROOM,
+      allowPrivateEndpoints: env.WEBHOOK_ALLOW_PRIVATE_ENDPOINTS,
+    },
+    bots: { tokenTtlSeconds: env.BOT_TOKEN_TTL_SECONDS, perUser: env.BOTS_PER_USER },
     messages: {
       port: env.MESSAGES_PORT,
       batchSize: env.BATCH_SIZE,

@@ -1,4 +1,4 @@
-import { ChatError, ClientFrame, decodeInternalOp, envelopeFromFields, ErrorCode, parseClientFrame } from '@chat/protocol';
+import { ChatError, ClientFrame, decodeInternalOp, envelopeFromFields, ErrorCode, parseClientFrame, userRef } from '@chat/protocol';
 import { Logger } from '@chat/observability';
 import { StreamEntry } from '@chat/redis';
 import { WriteFence } from '@chat/store';
@@ -93,7 +93,7 @@ export class BatchProcessor implements BatchHandler {
     }
     const ctx: OpContext = {
       env,
-      user: { id: env.u, username: env.n },
+      user: userRef(env.u, env.n),
       out,
       entry: { stream, id: entry.id, fields: entry.fields },
       entryKey: `${stream}#${entry.id}`,

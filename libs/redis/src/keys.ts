@@ -81,6 +81,8 @@ export const Groups = {
   searchQueries: 'search-queries',
   /** The push service's consumer group on every `chat:events:{shard}`. */
   push: 'push',
+  /** The webhooks service's consumer group on every `chat:events:{shard}`. */
+  webhooks: 'webhooks',
 } as const;
 
 /**
@@ -91,6 +93,8 @@ export const Queues = {
   prefix: 'chat:bull',
   /** One job per (message, user) to notify by Web Push (libs/push). */
   push: '{push}',
+  /** One job per (event, webhook) to deliver (libs/webhooks). */
+  webhooks: '{webhooks}',
 } as const;
 
 /** Marker member of `userRooms`: present once the set has been loaded from PostgreSQL. */
