@@ -54,7 +54,8 @@ export function composeProblems(files: DeployFiles): string[] {
     if (!String(env.JWT_SECRET ?? '').startsWith('${JWT_SECRET:?')) {
       problems.push(`compose ${name}: JWT_SECRET must be required from the environment (\${JWT_SECRET:?...})`);
     }
-    const ports = Object.keys(env).filter((k) => k.endsWith('_PORT'));
+    // GRPC_PORT is the gRPC door's HTTP/2 listener; its HTTP side (probes, metrics) is GRPC_HTTP_PORT.
+    const ports = Object.keys(env).filter((k) => k.endsWith('_PORT') && k !== 'GRPC_PORT');
     if (ports.length !== 1) {
       problems.push(`compose ${name}: sets ${ports.length} *_PORT variables, want its own one`);
       continue;
