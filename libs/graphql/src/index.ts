@@ -1,0 +1,6 @@
+export * from './chat-reads';
+export * from './chat-session';
+export * from './errors';
+export * from './graphql-context';
+export * from './graphql-door';
+export * from './persisted-queries';
