@@ -1,6 +1,6 @@
 import { TokenService } from '@chat/auth';
 import { Config } from '@chat/config';
-import { Gateway, redisGatewayPorts } from '@chat/gateway-core';
+import { Gateway, gatewayOptionsOf, redisGatewayPorts } from '@chat/gateway-core';
 import { Logger, Readiness } from '@chat/observability';
 import { createRedis } from '@chat/redis';
 import { createUwsServer } from './uws-server';
@@ -15,16 +15,7 @@ export async function startGateway(config: Config, logger: Logger) {
 
   let server: ReturnType<typeof createUwsServer> | undefined;
   const gateway = new Gateway(
-    {
-      id: config.gateway.id,
-      shards: config.shards,
-      heartbeatMs: config.gateway.heartbeatMs,
-      authTimeoutMs: config.gateway.authTimeoutMs,
-      maxPendingFrames: config.gateway.maxPendingFrames,
-      maxSocketsPerUser: config.gateway.maxSocketsPerUser,
-      heartbeatIntervalMs: config.gateway.heartbeatIntervalMs,
-      rates: config.rateLimits,
-    },
+    gatewayOptionsOf(config, config.gateway.id),
     redisGatewayPorts(commands, subscriber, config.gateway.id),
     new TokenService(config.auth.jwtSecret, config.auth.ttlSeconds),
     { publish: (topic, message) => server!.publish(topic, message) },

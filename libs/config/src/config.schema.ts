@@ -47,6 +47,10 @@ export const EnvSchema = z
     /** Events a dead search instance left pending this long are taken over by another. */
     SEARCH_CLAIM_IDLE_MS: positive.min(100).default(30_000),
     PUSH_PORT: port.default(3004),
+    /** The gRPC door's gRPC listener (HTTP/2). */
+    GRPC_PORT: port.default(50051),
+    /** The gRPC door's HTTP side: /healthz, /readyz, /metrics. */
+    GRPC_HTTP_PORT: port.default(3005),
     /** Events a dead push instance left pending this long are taken over by another. */
     PUSH_CLAIM_IDLE_MS: positive.min(100).default(30_000),
     /** Push jobs one push instance sends at once. */
@@ -98,6 +102,13 @@ export const EnvSchema = z
     REQUEST_TIMEOUT_MS: positive.default(10_000),
     MAX_BACKPRESSURE_BYTES: positive.default(1024 * 1024),
     MAX_PENDING_FRAMES: positive.default(64),
+    /**
+     * Events a door session (gRPC stream, GraphQL subscription) may have waiting for its reader,
+     * besides MAX_BACKPRESSURE_BYTES of them; past either it is cut off (it resumes on reconnect).
+     */
+    DOOR_MAX_QUEUED_FRAMES: positive.default(10_000),
+    /** A door's pooled session for one-shot calls (gRPC unary) is closed after this long unused. */
+    DOOR_SESSION_IDLE_MS: positive.min(1000).default(60_000),
     BATCH_SIZE: positive.max(10_000).default(256),
     LEASE_TTL_MS: positive.min(500).default(5000),
     RESUME_LIMIT: positive.default(500),
@@ -249,6 +260,13 @@ export function toConfig(env: Env, sources: ConfigSources) {
       leaseTtlMs: env.LEASE_TTL_MS,
     },
     search: { port: env.SEARCH_PORT, claimIdleMs: env.SEARCH_CLAIM_IDLE_MS },
+    /** In-process gateway sessions of the doors that are not WebSockets (libs/door). */
+    door: {
+      maxQueuedBytes: env.MAX_BACKPRESSURE_BYTES,
+      maxQueuedFrames: env.DOOR_MAX_QUEUED_FRAMES,
+      sessionIdleMs: env.DOOR_SESSION_IDLE_MS,
+    },
+    grpc: { port: env.GRPC_PORT, httpPort: env.GRPC_HTTP_PORT },
     push: {
       port: env.PUSH_PORT,
       claimIdleMs: env.PUSH_CLAIM_IDLE_MS,

@@ -9,4 +9,9 @@ export const GatewayCloseCode = {
   TRY_AGAIN_LATER: 1013,
   /** The user already has MAX_SOCKETS_PER_USER sockets open on this gateway: do not retry at once. */
   TOO_MANY_CONNECTIONS: 4008,
+  /**
+   * A door session (libs/door: gRPC, GraphQL) whose reader fell behind past its queue budget,
+   * as a WebSocket past MAX_BACKPRESSURE_BYTES: reconnect and `resume`.
+   */
+  SLOW_CONSUMER: 4009,
 } as const;

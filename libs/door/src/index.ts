@@ -1,0 +1,6 @@
+export * from './door-close';
+export * from './door-gateway';
+export * from './door-session';
+export * from './door-socket';
+export * from './door-topic-hub';
+export * from './start-door-gateway';
