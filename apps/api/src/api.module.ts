@@ -35,6 +35,13 @@ import { EndpointPolicy, PushSubscriptions, vapidKeysOf } from '@chat/push';
 import { PushController, VAPID_PUBLIC_KEY } from './push/push.controller';
 import { NotifyLevels } from './rooms/notify-levels.service';
 import { UsersController } from './users/users.controller';
+import type { RunningDoorGateway } from '@chat/door';
+import { GraphqlDoor, PersistedQueries, RedisPersistedQueryStore, sessionPerCall } from '@chat/graphql';
+import { MemberList } from '@chat/messaging';
+import { RedisPresenceReader } from '@chat/presence';
+import { GraphqlController } from './graphql/graphql.controller';
+import { graphqlReadsOf } from './graphql/graphql-reads';
+import { GRAPHQL_DOOR_SESSIONS, GRAPHQL_READS } from './graphql/graphql.tokens';
 
 export interface ApiDeps {
   config: Config;
@@ -42,6 +49,8 @@ export interface ApiDeps {
   logger: Logger;
   /** Throttle counters and token revocations (owned by the caller, closed after the app). */
   redis: Redis;
+  /** The GraphQL door's gateway (GRAPHQL_ENABLED): its mutations go through sessions on it. */
+  graphqlGateway?: RunningDoorGateway;
 }
 
 /**
@@ -50,11 +59,13 @@ export interface ApiDeps {
  */
 @Module({})
 export class ApiModule {
-  static forRoot({ config, db, logger, redis }: ApiDeps): DynamicModule {
+  static forRoot({ config, db, logger, redis, graphqlGateway }: ApiDeps): DynamicModule {
     const users = new UserRepository(db);
     const rooms = new RoomRepository(db);
     const messages = new MessageRepository(db);
     const tokens = new TokenService(config.auth.jwtSecret, config.auth.ttlSeconds);
+    const roomReads = new RoomReads(rooms, messages, new MemberList(rooms, new RedisPresenceReader(redis)));
+    const searchQueries = new SearchQueries(db);
     // Kept as long as a token issued before it could still be accepted (as a guest's proof).
     const revocations = new TokenRevocations(redis, (config.auth.ttlSeconds + GUEST_PROOF_GRACE_SECONDS) * 1000);
     const storage = openAttachmentStorage(config.attachments);
@@ -83,6 +94,28 @@ export class ApiModule {
           ],
         }
       : { controllers: [], providers: [] };
+    // /graphql exists only with GRAPHQL_ENABLED (default on); the WebSocket side is attached in api.app.ts.
+    const graphql = graphqlGateway
+      ? {
+          controllers: [GraphqlController],
+          providers: [
+            {
+              provide: GraphqlDoor,
+              useValue: new GraphqlDoor(
+                config.graphql,
+                new PersistedQueries(new RedisPersistedQueryStore(redis, config.graphql.persistedQueryTtlSeconds)),
+                (err) => logger.error({ err }, 'graphql operation failed'),
+              ),
+            },
+            { provide: GRAPHQL_READS, useValue: graphqlReadsOf(roomReads, searchQueries) },
+            { provide: GRAPHQL_DOOR_SESSIONS, useValue: sessionPerCall(graphqlGateway.openSession) },
+          ],
+        }
+      : { controllers: [], providers: [] };
+    if (graphqlGateway) {
+      const door = graphqlGateway.readiness(new Readiness());
+      readiness.add('graphql', async () => (await door.report()).ready);
+    }
     return {
       module: ApiModule,
       imports: [ObservabilityModule.forRoot(readiness)],
@@ -95,9 +128,11 @@ export class ApiModule {
         AttachmentsController,
         ClientConfigController,
         ...admin.controllers,
+        ...graphql.controllers,
       ],
       providers: [
         ...admin.providers,
+        ...graphql.providers,
         { provide: API_CONFIG, useValue: config },
         { provide: API_LOGGER, useValue: logger },
         { provide: SessionAuthenticator, useValue: new SessionAuthenticator(tokens, revocations) },
@@ -106,13 +141,13 @@ export class ApiModule {
           useValue: new AccountsService(users, tokens, revocations, { guestLogin: config.auth.guestLogin }),
         },
         { provide: AuthThrottle, useValue: new AuthThrottle(new WindowCounter(redis), config.auth.throttle) },
-        { provide: RoomReads, useValue: new RoomReads(rooms, messages) },
+        { provide: RoomReads, useValue: roomReads },
         { provide: NotifyLevels, useValue: new NotifyLevels(rooms) },
         // Only the public half: the api signs nothing.
         { provide: VAPID_PUBLIC_KEY, useValue: { publicKey: vapidKeysOf(config.push).publicKey } },
         { provide: PushSubscriptions, useValue: new PushSubscriptions(db, config.push.maxSubscriptionsPerUser) },
         { provide: EndpointPolicy, useValue: new EndpointPolicy(config.push.allowPrivateEndpoints) },
-        { provide: SearchQueries, useValue: new SearchQueries(db) },
+        { provide: SearchQueries, useValue: searchQueries },
         { provide: UserRepository, useValue: users },
         {
           provide: AttachmentsService,

@@ -3,6 +3,7 @@ import {
   execute,
   ExecutionArgs,
   ExecutionResult,
+  FormattedExecutionResult,
   getOperationAST,
   GraphQLError,
   GraphQLFormattedError,
@@ -97,12 +98,12 @@ export class GraphqlDoor {
   }
 
   /** Runs a query or mutation (subscriptions go through graphql-ws). */
-  async execute(prepared: PreparedOperation, context: GraphqlContext): Promise<{ data?: unknown; errors?: GraphQLFormattedError[] }> {
+  async execute(prepared: PreparedOperation, context: GraphqlContext): Promise<FormattedExecutionResult> {
     return this.formatResult(await execute(this.executionArgs(prepared, context)));
   }
 
-  formatResult(result: ExecutionResult): { data?: unknown; errors?: GraphQLFormattedError[] } {
-    return result.errors ? { ...result, errors: this.formatErrors(result.errors) } : { ...result, errors: undefined };
+  formatResult({ errors, ...result }: ExecutionResult): FormattedExecutionResult {
+    return errors ? { ...result, errors: this.formatErrors(errors) } : result;
   }
 
   formatErrors(errors: readonly GraphQLError[]): GraphQLFormattedError[] {
