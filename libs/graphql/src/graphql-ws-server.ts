@@ -1,7 +1,7 @@
 import { DoorClosedError, DoorCloseCode, DoorSession } from '@chat/door';
 import type { Logger } from '@chat/observability';
 import type { User } from '@chat/protocol';
-import type { ExecutionResult } from 'graphql';
+import { ExecutionResult, getOperationAST } from 'graphql';
 import { CloseCode, Context } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { IncomingMessage } from 'node:http';
@@ -10,6 +10,7 @@ import { WebSocketServer } from 'ws';
 import type { ChatReads } from './chat-reads';
 import { DoorChatSession } from './door-chat-session';
 import { graphqlContext } from './graphql-context';
+import { graphqlMetrics } from './graphql.metrics';
 import type { GraphqlDoor } from './graphql-door';
 
 export interface GraphqlWsDeps {
@@ -43,6 +44,7 @@ const NO_TOKEN = { code: CloseCode.Unauthorized, reason: 'Unauthorized: connecti
  * expired or revoked: 4403; shutdown, slow reader: the door's code) closes the socket.
  */
 export function graphqlWsServer(deps: GraphqlWsDeps) {
+  const metrics = graphqlMetrics();
   const wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxPayloadBytes });
   const connections = new WeakMap<object, Connection>();
   const connectionOf = (ctx: Context<Record<string, unknown> | undefined, unknown>): Connection => {
@@ -81,6 +83,7 @@ export function graphqlWsServer(deps: GraphqlWsDeps) {
           return false;
         }
         Object.assign(connectionOf(ctx), { viewer, session, chat: new DoorChatSession(session) });
+        metrics.connections.inc();
         void session.closed.then((close) => {
           if (close.byServer) socket.close(closeCodeOf(close.code), reasonOf(close.reason));
         });
@@ -89,12 +92,25 @@ export function graphqlWsServer(deps: GraphqlWsDeps) {
       onSubscribe: async (ctx, _id, payload) => {
         const { viewer, chat } = connectionOf(ctx);
         const prepared = await deps.door.prepare(payload);
-        if (!prepared.ok) return prepared.errors;
+        if (!prepared.ok) {
+          metrics.operations.inc({ transport: 'ws', kind: 'unknown', outcome: 'refused' });
+          return prepared.errors;
+        }
         return deps.door.executionArgs(prepared.prepared, graphqlContext(viewer!, deps.reads, async () => chat!));
+      },
+      onOperation: (_ctx, _id, _payload, args, result) => {
+        const kind = getOperationAST(args.document, args.operationName)?.operation ?? 'unknown';
+        const failed = 'errors' in result && result.errors !== undefined;
+        metrics.operations.inc({ transport: 'ws', kind, outcome: failed ? 'error' : 'ok' });
       },
       onNext: (_ctx, _id, _payload, _args, result) => deps.door.formatResult(result as ExecutionResult),
       onError: (_ctx, _id, _payload, errors) => deps.door.formatErrors(errors),
-      onClose: (ctx) => connectionOf(ctx).session?.close(),
+      onClose: (ctx) => {
+        const { session } = connectionOf(ctx);
+        if (!session) return;
+        session.close();
+        metrics.connections.dec();
+      },
     },
     wss,
   );

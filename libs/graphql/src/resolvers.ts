@@ -11,6 +11,7 @@ import {
 import type { GraphQLFieldResolver } from 'graphql';
 import type { SessionEvent } from './chat-session';
 import { EventQueue } from './event-queue';
+import { graphqlMetrics } from './graphql.metrics';
 import type { GraphqlContext } from './graphql-context';
 import { roomEventOf } from './room-events';
 
@@ -60,11 +61,16 @@ async function succeeded(ctx: GraphqlContext, op: Op, args: Args): Promise<true>
 async function subscription<T>(ctx: GraphqlContext, pick: (event: SessionEvent) => T | undefined, check?: () => Promise<void>): Promise<AsyncIterable<T>> {
   const session = await ctx.session();
   let unsubscribe = (): void => undefined;
+  const active = graphqlMetrics().subscriptions;
   const queue = new EventQueue<T>(
     MAX_EVENTS_BEHIND,
     () => new ChatError(ErrorCode.UNAVAILABLE, `this subscription fell more than ${MAX_EVENTS_BEHIND} events behind; subscribe again and read history`),
-    () => unsubscribe(),
+    () => {
+      unsubscribe();
+      active.dec();
+    },
   );
+  active.inc();
   unsubscribe = session.onEvent((event) => {
     const value = pick(event);
     if (value !== undefined) queue.push(value);

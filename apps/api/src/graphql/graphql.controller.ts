@@ -1,5 +1,5 @@
 import { bearerTokenOf, SessionAuthenticator } from '@chat/accounts';
-import { ChatReads, DoorSessions, GraphqlDoor, GraphqlRequest, graphqlContext, PERSISTED_QUERY_NOT_FOUND, requestChatSession } from '@chat/graphql';
+import { ChatReads, DoorSessions, GraphqlDoor, GraphqlRequest, graphqlContext, graphqlMetrics, PERSISTED_QUERY_NOT_FOUND, requestChatSession } from '@chat/graphql';
 import { ChatError, ErrorCode, HTTP_STATUS_OF, User } from '@chat/protocol';
 import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
@@ -53,12 +53,15 @@ export class GraphqlController {
       return refuse(response, HTTP_STATUS_OF[err.code], [{ message: err.message, extensions: { code: err.code } }]);
     }
     const prepared = await this.door.prepare(graphqlRequest);
+    const operations = graphqlMetrics().operations;
     if (!prepared.ok) {
+      operations.inc({ transport: 'http', kind: 'unknown', outcome: 'refused' });
       const errors = this.door.formatErrors(prepared.errors);
       // An unknown persisted hash is an ordinary answer the client acts on (it sends the text).
       return refuse(response, errors.every((e) => e.extensions?.code === PERSISTED_QUERY_NOT_FOUND) ? 200 : 400, errors);
     }
     const kind = prepared.prepared.operation.operation;
+    if (kind === 'subscription' || (method === 'GET' && kind !== 'query')) operations.inc({ transport: 'http', kind, outcome: 'refused' });
     if (kind === 'subscription') {
       return refuse(response, 400, [{ message: 'subscriptions are served over graphql-transport-ws on this path', extensions: { code: ErrorCode.BAD_REQUEST } }]);
     }
@@ -68,7 +71,9 @@ export class GraphqlController {
     }
     const token = bearerTokenOf(request.headers.authorization);
     const chat = requestChatSession(this.doorSessions, token);
-    response.status(200).json(await this.door.execute(prepared.prepared, graphqlContext(viewer, this.reads, async () => chat)));
+    const result = await this.door.execute(prepared.prepared, graphqlContext(viewer, this.reads, async () => chat));
+    operations.inc({ transport: 'http', kind, outcome: result.errors ? 'error' : 'ok' });
+    response.status(200).json(result);
   }
 }
 
