@@ -143,6 +143,20 @@ describe('GraphQL door', () => {
     expect(subscription.results).toEqual([{ errors: [expect.objectContaining({ message: 'only members can read this room', extensions: { code: 'FORBIDDEN' } })] }]);
   });
 
+  it('signing out everywhere closes the user\'s graphql-ws connections (4403), as it closes their WebSockets', async () => {
+    const erin = await guest(stack.apiUrl, uniqueName('ge'));
+    const connection = graphqlWsClient(stack.apiUrl, { token: erin.token });
+    closers.push(() => connection.client.dispose());
+    await connection.connected;
+    const socket = await ws(erin);
+    const res = await fetch(`${stack.apiUrl}/api/auth/logout-all`, { method: 'POST', headers: { authorization: `Bearer ${erin.token}` } });
+    expect(res.status).toBe(200);
+    expect(await connection.closed).toMatchObject({ code: 4403, reason: expect.stringMatching(/revoked/) });
+    expect(await socket.closed).toMatchObject({ code: 4001 });
+    // The revoked token opens nothing any more.
+    expect(await graphqlWsClient(stack.apiUrl, { token: erin.token }).closed).toMatchObject({ code: 4403 });
+  });
+
   it('a WebSocket client and a GraphQL subscription each get every message once, in seq order, whichever door sent it', async () => {
     const aliceWs = await ws(alice, 0);
     const { room } = await aliceWs.call('room.create', { name: 'both-doors' });
