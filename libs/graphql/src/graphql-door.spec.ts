@@ -241,6 +241,18 @@ describe('GraphqlDoor', () => {
       expect(session.listening).toBe(0);
     });
 
+    it('reads Message.room afresh for each event (a room changes between events)', async () => {
+      let lastSeq = 0;
+      const { session, result } = await subscribed('subscription { messageCreated(roomId: "r1") { seq room { lastSeq } } }', {
+        reads: { room: async () => ({ ...room, lastSeq: ++lastSeq }) },
+      });
+      const stream = result as AsyncIterableIterator<any>;
+      session.emit({ type: 'message.created', data: message(1) });
+      session.emit({ type: 'message.created', data: message(2) });
+      expect((await stream.next()).value.data.messageCreated).toEqual({ seq: 1, room: { lastSeq: 1 } });
+      expect((await stream.next()).value.data.messageCreated).toEqual({ seq: 2, room: { lastSeq: 2 } });
+    });
+
     it('roomEvents gives every event of the room as the union', async () => {
       const { session, result } = await subscribed(`subscription { roomEvents(roomId: "r1") {
         __typename ... on MessageCreated { message { seq } } ... on MessageDeleted { seq deletedBy } ... on TypingUpdate { userIds } } }`);

@@ -95,7 +95,15 @@ const roomFields: FieldResolvers = {
   members: (room: Room, _args, ctx) => ctx.reads.members(ctx.viewer.id, room.id),
 };
 
-const identity: Resolver = (payload) => payload;
+/**
+ * The root field of each subscription event: the event itself. Each event is read as an
+ * operation of its own, so the rooms remembered for the previous one (`Message.room`) are
+ * forgotten: a room's lastSeq moves with every message.
+ */
+const eachEvent: Resolver = (payload, _args, ctx) => {
+  ctx.rooms.clear();
+  return payload;
+};
 
 /** The resolvers of schema.graphql, by type and field (bound by executableSchema). */
 export const RESOLVERS: Record<string, FieldResolvers> = {
@@ -129,18 +137,18 @@ export const RESOLVERS: Record<string, FieldResolvers> = {
           () => ctx.reads.requireMember(ctx.viewer.id, room),
         );
       },
-      resolve: identity,
+      resolve: eachEvent,
     },
     roomEvents: {
       subscribe: (_root, { roomId }: Args, ctx) => {
         const room = roomIdArg(roomId);
         return subscription(ctx, (e) => roomEventOf(e, room), () => ctx.reads.requireMember(ctx.viewer.id, room));
       },
-      resolve: identity,
+      resolve: eachEvent,
     },
     presenceUpdated: {
       subscribe: (_root, _args, ctx) => subscription(ctx, (e) => (e.type === 'presence.updated' ? e.data : undefined)),
-      resolve: identity,
+      resolve: eachEvent,
     },
     typingUpdated: {
       subscribe: (_root, { roomId }: Args, ctx) => {
@@ -151,7 +159,7 @@ export const RESOLVERS: Record<string, FieldResolvers> = {
           () => ctx.reads.requireMember(ctx.viewer.id, room),
         );
       },
-      resolve: identity,
+      resolve: eachEvent,
     },
   },
   Room: roomFields,
