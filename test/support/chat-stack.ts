@@ -25,7 +25,7 @@ export interface ChatStack extends Stack {
  */
 export async function startChatStack(
   name: string,
-  options: Pick<StackOptions, 'gateways' | 'messages' | 'presence' | 'search' | 'push' | 'env'> & {
+  options: Pick<StackOptions, 'gateways' | 'messages' | 'presence' | 'search' | 'push' | 'grpcGateways' | 'env'> & {
     /** The DATABASE_URL the apps get, from the test database's (e.g. through a TcpProxy). */
     databaseUrl?: (url: string) => string;
   } = {},
@@ -41,6 +41,7 @@ export async function startChatStack(
       presence: options.presence ?? 1,
       search: options.search ?? 0,
       push: options.push ?? 0,
+      grpcGateways: options.grpcGateways ?? 0,
       // Tests push bursts far beyond a person's pace; the rate-limit tests set their own limits.
       env: { ...GENEROUS_RATE_LIMITS, ...options.env },
     });

@@ -21,6 +21,8 @@ export interface StackOptions {
   search?: number;
   /** Push instances (none unless asked). */
   push?: number;
+  /** gRPC door gateways (apps/grpc-gateway; none unless asked). */
+  grpcGateways?: number;
   env?: Record<string, string>;
 }
 
@@ -28,6 +30,8 @@ export interface StackProcess {
   name: string;
   pid: number;
   port: number;
+  /** A gRPC gateway's GRPC_PORT (its `port` is the HTTP side). */
+  grpcPort?: number;
   child: ChildProcess;
   kill(signal?: NodeJS.Signals): void;
   exited: Promise<number | null>;
@@ -37,9 +41,11 @@ export interface StackProcess {
 export interface Stack {
   apiUrl: string;
   gatewayUrls: string[];
+  /** `127.0.0.1:<GRPC_PORT>` of each gRPC gateway. */
+  grpcAddresses: string[];
   processes: StackProcess[];
   /** Starts one more process of an app (e.g. a replacement messages instance, an api replica with other settings); `port` to restart one in place. */
-  add(app: 'api' | 'gateway' | 'messages' | 'presence' | 'search' | 'push', env?: Record<string, string>, port?: number): Promise<StackProcess>;
+  add(app: keyof typeof ENTRY, env?: Record<string, string>, port?: number): Promise<StackProcess>;
   /** The DATA_DIR every app of the stack shares (generated keys live there). */
   dataDir: string;
   stop(): Promise<void>;
@@ -64,6 +70,7 @@ const ENTRY = {
   presence: 'dist/apps/presence/src/main.js',
   search: 'dist/apps/search/src/main.js',
   push: 'dist/apps/push/src/main.js',
+  'grpc-gateway': 'dist/apps/grpc-gateway/src/main.js',
 } as const;
 const PORT_VAR = {
   api: 'API_PORT',
@@ -72,6 +79,7 @@ const PORT_VAR = {
   presence: 'PRESENCE_PORT',
   search: 'SEARCH_PORT',
   push: 'PUSH_PORT',
+  'grpc-gateway': 'GRPC_HTTP_PORT',
 } as const;
 
 const GENEROUS_AUTH_THROTTLES: Record<string, string> = {
@@ -106,9 +114,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const launch = async (app: keyof typeof ENTRY, env: Record<string, string> = {}, fixedPort?: number): Promise<StackProcess> => {
     const port = fixedPort ?? (await freePort());
     const name = `${app}-${++counter}`;
+    const grpcPort = app === 'grpc-gateway' ? Number(env.GRPC_PORT ?? (await freePort())) : undefined;
+    const grpcEnv: Record<string, string> = grpcPort === undefined ? {} : { GRPC_PORT: String(grpcPort) };
     const child = spawn(process.execPath, [join(ROOT, ENTRY[app])], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ...baseEnv, [PORT_VAR[app]]: String(port), GATEWAY_ID: name, ...env },
+      env: { PATH: process.env.PATH ?? '', ...baseEnv, [PORT_VAR[app]]: String(port), GATEWAY_ID: name, ...grpcEnv, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let log = '';
@@ -129,6 +139,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       name,
       pid: child.pid!,
       port,
+      grpcPort,
       child,
       exited,
       kill: (signal = 'SIGTERM') => child.kill(signal),
@@ -148,9 +159,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     for (let i = 0; i < (options.search ?? 0); i++) await launch('search');
     for (let i = 0; i < (options.push ?? 0); i++) await launch('push');
     const gateways = await Promise.all(gatewayPorts.map((port) => launch('gateway', {}, port)));
+    const grpcGateways = await Promise.all(Array.from({ length: options.grpcGateways ?? 0 }, () => launch('grpc-gateway')));
     return {
       apiUrl: `http://127.0.0.1:${api.port}`,
       gatewayUrls: gateways.map((g) => `ws://127.0.0.1:${g.port}/ws`),
+      grpcAddresses: grpcGateways.map((g) => `127.0.0.1:${g.grpcPort}`),
       processes,
       add: (app, env, port) => launch(app, env, port),
       dataDir,

@@ -102,11 +102,13 @@ export class DoorSession implements DoorSocketListener {
   }
 
   /**
-   * Hands each event to `listener` as it comes; a listener returning false (its own buffer is
-   * full) gets nothing more until resume(). Meanwhile events queue within the socket's budget.
+   * Hands each event to `listener` as it comes, with the size of its frame (characters, about
+   * bytes: what a listener counts against its own buffer); a listener returning false (its
+   * buffer is full) gets nothing more until resume(). Meanwhile events queue within the
+   * socket's budget.
    */
-  onEvent(listener: (event: EventFrame) => boolean | void): void {
-    this.socket.pushTo((frame) => listener(JSON.parse(frame) as EventFrame) !== false);
+  onEvent(listener: (event: EventFrame, size: number) => boolean | void): void {
+    this.socket.pushTo((frame) => listener(JSON.parse(frame) as EventFrame, frame.length) !== false);
   }
 
   resume(): void {

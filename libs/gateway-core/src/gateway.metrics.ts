@@ -15,7 +15,7 @@ export class GatewayMetrics {
   readonly roomChannels = new Gauge({ name: 'gateway_room_channels', help: 'Room channels this gateway is subscribed to' });
   readonly closes = new Counter({
     name: 'gateway_closes_total',
-    help: 'Sockets closed, by WebSocket close code (closeCodeLabel: 1000 normal, 1001 gateway draining, 1006 abnormal — the peer vanished or its send buffer passed MAX_BACKPRESSURE_BYTES —, 1012 reconnect, 1013 backend unavailable, 4001 unauthorized, 4008 too many sockets; any other code is "other")',
+    help: 'Sockets closed, by WebSocket close code (closeCodeLabel: 1000 normal, 1001 gateway draining, 1006 abnormal — the peer vanished or its send buffer passed MAX_BACKPRESSURE_BYTES —, 1012 reconnect, 1013 backend unavailable, 4001 unauthorized, 4008 too many sockets, 4009 a door session whose reader fell behind; any other code is "other")',
     labelNames: ['code'],
   });
   readonly authFailures = new Counter({
