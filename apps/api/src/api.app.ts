@@ -13,7 +13,7 @@ import { securityHeaders } from './http/security-headers';
 import { serveWebClient, webDirOf } from './http/web-client';
 import { serveAdminPage } from './admin/admin-page';
 import { SessionAuthenticator } from '@chat/accounts';
-import { RunningDoorGateway, startDoorGateway } from '@chat/door';
+import { RunningDoorGateway, SessionPool, startDoorGateway } from '@chat/door';
 import { ChatReads, GraphqlDoor, graphqlWsServer, GraphqlWsServer } from '@chat/graphql';
 import { MAX_FRAME_BYTES } from '@chat/protocol';
 import type { IncomingMessage, Server } from 'node:http';
@@ -34,22 +34,29 @@ export async function startApi(config: Config, deps: { db: Database; logger: Log
   // Redis that is down: one retry, then the error.
   const redis = createRedis(config.redis.url, 'api', { maxRetriesPerRequest: 1 }, deps.logger);
   let graphqlGateway: RunningDoorGateway | undefined;
+  let graphqlSessions: SessionPool | undefined;
   let app: NestExpressApplication;
   try {
     // The GraphQL door's sessions live on a gateway of their own in this process (libs/door):
     // its mutations and subscriptions go through the streams and channels a WebSocket's do.
-    if (config.graphql.enabled) graphqlGateway = await startDoorGateway(config, deps.logger, { idPrefix: 'graphql' });
-    app = await createApp(config, { ...deps, redis, graphqlGateway });
+    if (config.graphql.enabled) {
+      const gateway = (graphqlGateway = await startDoorGateway(config, deps.logger, { idPrefix: 'graphql' }));
+      graphqlSessions = new SessionPool((token) => gateway.openSession(token, { events: false }), config.door.sessionIdleMs);
+    }
+    app = await createApp(config, { ...deps, redis, graphqlDoor: graphqlGateway && graphqlSessions && { gateway: graphqlGateway, sessions: graphqlSessions } });
   } catch (err) {
+    graphqlSessions?.close();
     await graphqlGateway?.close();
     redis.disconnect();
     throw err;
   }
   const graphqlWs = graphqlGateway ? attachGraphqlWs(app, graphqlGateway, deps.logger) : undefined;
-  // Sockets first (their sessions end with them), then HTTP, then the door's gateway, then Redis.
+  // Sockets first (their sessions end with them), then HTTP, then the pooled sessions and the
+  // door's gateway, then Redis.
   const close = async () => {
     await graphqlWs?.close();
     await app.close();
+    graphqlSessions?.close();
     await graphqlGateway?.close();
     redis.disconnect();
   };

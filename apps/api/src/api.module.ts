@@ -36,7 +36,7 @@ import { PushController, VAPID_PUBLIC_KEY } from './push/push.controller';
 import { NotifyLevels } from './rooms/notify-levels.service';
 import { UsersController } from './users/users.controller';
 import type { RunningDoorGateway } from '@chat/door';
-import { GraphqlDoor, PersistedQueries, RedisPersistedQueryStore, sessionPerCall } from '@chat/graphql';
+import { DoorSessions, GraphqlDoor, PersistedQueries, RedisPersistedQueryStore } from '@chat/graphql';
 import { MemberList } from '@chat/messaging';
 import { RedisPresenceReader } from '@chat/presence';
 import { GraphqlController } from './graphql/graphql.controller';
@@ -49,8 +49,8 @@ export interface ApiDeps {
   logger: Logger;
   /** Throttle counters and token revocations (owned by the caller, closed after the app). */
   redis: Redis;
-  /** The GraphQL door's gateway (GRAPHQL_ENABLED): its mutations go through sessions on it. */
-  graphqlGateway?: RunningDoorGateway;
+  /** The GraphQL door's gateway (GRAPHQL_ENABLED) and the pooled sessions HTTP mutations go through. */
+  graphqlDoor?: { gateway: RunningDoorGateway; sessions: DoorSessions };
 }
 
 /**
@@ -59,7 +59,7 @@ export interface ApiDeps {
  */
 @Module({})
 export class ApiModule {
-  static forRoot({ config, db, logger, redis, graphqlGateway }: ApiDeps): DynamicModule {
+  static forRoot({ config, db, logger, redis, graphqlDoor }: ApiDeps): DynamicModule {
     const users = new UserRepository(db);
     const rooms = new RoomRepository(db);
     const messages = new MessageRepository(db);
@@ -95,7 +95,7 @@ export class ApiModule {
         }
       : { controllers: [], providers: [] };
     // /graphql exists only with GRAPHQL_ENABLED (default on); the WebSocket side is attached in api.app.ts.
-    const graphql = graphqlGateway
+    const graphql = graphqlDoor
       ? {
           controllers: [GraphqlController],
           providers: [
@@ -108,12 +108,12 @@ export class ApiModule {
               ),
             },
             { provide: GRAPHQL_READS, useValue: graphqlReadsOf(roomReads, searchQueries) },
-            { provide: GRAPHQL_DOOR_SESSIONS, useValue: sessionPerCall(graphqlGateway.openSession) },
+            { provide: GRAPHQL_DOOR_SESSIONS, useValue: graphqlDoor.sessions },
           ],
         }
       : { controllers: [], providers: [] };
-    if (graphqlGateway) {
-      const door = graphqlGateway.readiness(new Readiness());
+    if (graphqlDoor) {
+      const door = graphqlDoor.gateway.readiness(new Readiness());
       readiness.add('graphql', async () => (await door.report()).ready);
     }
     return {

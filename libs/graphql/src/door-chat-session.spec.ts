@@ -1,10 +1,10 @@
 import { TokenService } from '@chat/auth';
-import { DoorGateway } from '@chat/door';
+import { DoorGateway, SessionPool } from '@chat/door';
 import { GatewayOptions, memoryGatewayPorts } from '@chat/gateway-core';
 import { ChatError, encodeDelivery, encodeRoomEvent, eventFrame, replyError, replyOk } from '@chat/protocol';
 import { fakeLogger } from '../../../test/support/fakes';
 import type { SessionEvent } from './chat-session';
-import { DoorChatSession, requestChatSession, sessionPerCall } from './door-chat-session';
+import { DoorChatSession, requestChatSession } from './door-chat-session';
 
 const alice = { id: 'u-alice', username: 'alice' };
 const OPTIONS: GatewayOptions = {
@@ -77,18 +77,27 @@ describe('GraphQL on door sessions (in-memory gateway ports)', () => {
     session.close();
   });
 
-  it('an HTTP request\'s session: opened for the op without events, closed after its reply', async () => {
-    const chat = requestChatSession(sessionPerCall(door.openSession.bind(door)), await tokens.sign(alice));
-    const answered = answerNext('read.mark', (ref) => replyOk(ref, { seq: 4 }));
-    await expect(chat.request('read.mark', { roomId: 'r1', seq: 4 })).resolves.toEqual({ seq: 4 });
-    await answered;
+  it('HTTP requests of one token share a pooled session for their ops, and get no events', async () => {
+    const pool = new SessionPool((token) => door.openSession(token, { events: false }), 60_000);
+    const token = await tokens.sign(alice);
+    for (const seq of [4, 5]) {
+      const chat = requestChatSession(pool, token);
+      const answered = answerNext('read.mark', (ref) => replyOk(ref, { seq }));
+      await expect(chat.request('read.mark', { roomId: 'r1', seq })).resolves.toEqual({ seq });
+      await answered;
+      expect(() => chat.onEvent(() => undefined)).toThrow(/graphql-transport-ws/);
+    }
+    expect(door.stats()).toMatchObject({ sessions: 1 });
+    pool.close();
     expect(door.stats()).toMatchObject({ sessions: 0 });
-    expect(() => chat.onEvent(() => undefined)).toThrow(/graphql-transport-ws/);
   });
 
   it('a token the gateway refuses is UNAUTHORIZED, and no session stays open', async () => {
-    const chat = requestChatSession(sessionPerCall(door.openSession.bind(door)), 'not-a-jwt');
+    const pool = new SessionPool((token) => door.openSession(token, { events: false }), 60_000);
+    const chat = requestChatSession(pool, 'not-a-jwt');
     await expect(chat.request('presence.set', { status: 'away' })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
     expect(door.stats()).toMatchObject({ sessions: 0 });
+    expect(pool.size).toBe(0);
+    pool.close();
   });
 });

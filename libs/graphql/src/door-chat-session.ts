@@ -1,4 +1,4 @@
-import { DoorClosedError, DoorCloseCode, DoorRequestError, DoorSession, OpenSessionOptions, OpInput } from '@chat/door';
+import { DoorClosedError, DoorCloseCode, DoorRequestError, DoorSession, OpInput } from '@chat/door';
 import { ChatError, ErrorCode, Op, OpDataOf, ReplyDataOf } from '@chat/protocol';
 import type { ChatSession, SessionEvent } from './chat-session';
 
@@ -48,27 +48,9 @@ export class DoorChatSession implements ChatSession {
   }
 }
 
-/** Runs work on a ready chat session of a token: libs/door's pool, or a session per call. */
+/** Runs work on a ready chat session of a token (libs/door's SessionPool). */
 export interface DoorSessions {
   use<T>(token: string, work: (session: DoorSession) => Promise<T>): Promise<T>;
-}
-
-/**
- * A session per call, closed after it: what an HTTP mutation uses while no pool is shared.
- * Opening costs a session start (room set, presence connect/disconnect) per mutation field.
- */
-export function sessionPerCall(open: (token: string, options: OpenSessionOptions) => DoorSession): DoorSessions {
-  return {
-    async use(token, work) {
-      const session = open(token, { events: false });
-      try {
-        await session.ready;
-        return await work(session);
-      } finally {
-        session.close();
-      }
-    },
-  };
 }
 
 /** The chat session of one HTTP request: its ops go through `sessions` with the request's token; no events. */

@@ -1,12 +1,12 @@
 import { status } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import type { DoorSession, OpenSessionOptions } from '@chat/door';
+import { SessionPool } from '@chat/door';
 import { HealthImplementation } from 'grpc-health-check';
 import { ChatStreamCall, serveChatStream } from './chat-stream';
 import { CHAT_PROTO_LOADER, CHAT_PROTO_PATH } from './chat-proto';
 import { ChatUnaryCalls } from './chat-unary-calls';
 import { GrpcDoorMetrics } from './grpc-door.metrics';
-import { SessionPool } from './session-pool';
 
 export const CHAT_SERVICE = 'chat.ChatService';
 
