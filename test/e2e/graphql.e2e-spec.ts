@@ -141,6 +141,10 @@ describe('GraphQL door', () => {
     // Refused when it starts: one result with the error, then the end (graphql-ws: next + complete).
     expect(await subscription.done).toEqual({});
     expect(subscription.results).toEqual([{ errors: [expect.objectContaining({ message: 'only members can read this room', extensions: { code: 'FORBIDDEN' } })] }]);
+    // The limits hold over the socket too: refused before it runs (graphql-ws: error).
+    const deep = new GraphqlSubscription(client, 'subscription { messageCreated(roomId: "r") { room { messages(limit: 1) { messages { room { messages(limit: 1) { messages { room { id } } } } } } } } }');
+    const refused = await deep.done;
+    expect(refused.error).toEqual([expect.objectContaining({ message: 'the operation nests 9 levels deep; at most 8 are allowed', extensions: expect.objectContaining({ code: 'BAD_REQUEST' }) })]);
   });
 
   it('signing out everywhere closes the user\'s graphql-ws connections (4403), as it closes their WebSockets', async () => {
@@ -288,6 +292,16 @@ describe('GraphQL door', () => {
     }
     expect(codes.slice(0, 3)).toEqual(['ok', 'ok', 'ok']);
     expect(codes.slice(3)).toEqual(Array(3).fill({ code: 'RATE_LIMITED', retryAfterMs: expect.any(Number) }));
+  });
+
+  it('GRAPHQL_ENABLED=false: no /graphql over HTTP or WebSocket', async () => {
+    const off = await stack.add('api', { GRAPHQL_ENABLED: 'false' });
+    const url = `http://127.0.0.1:${off.port}`;
+    expect((await graphqlPost(url, alice.token, { query: '{ me { id } }' })).status).toBe(404);
+    const ready = (await (await fetch(`${url}/readyz`)).json()) as { checks: Record<string, boolean> };
+    expect(ready.checks).not.toHaveProperty('graphql');
+    const closed = await graphqlWsClient(url, { token: alice.token }).closed;
+    expect(closed.code).toBe(1006);
   });
 
   it('introspection is off in production unless GRAPHQL_INTROSPECTION=true', async () => {
