@@ -18,7 +18,8 @@ export function chatErrorOf(err: unknown): unknown {
 /** An op through a door session, refusals as ChatErrors. */
 export async function requestThrough<O extends Op>(session: DoorSession, op: O, data: OpDataOf<O>): Promise<ReplyDataOf<O>> {
   try {
-    return await session.request(op, data as OpInput<O>) // parsed data is valid input: the ops' schemas accept their own output;
+    // Parsed data is valid input: the ops' schemas accept their own output.
+    return await session.request(op, data as OpInput<O>);
   } catch (err) {
     throw chatErrorOf(err);
   }

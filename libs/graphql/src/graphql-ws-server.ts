@@ -74,6 +74,8 @@ export function graphqlWsServer(deps: GraphqlWsDeps) {
           await session.ready;
         } catch (err) {
           const close = err instanceof DoorClosedError ? err.close : { code: 1011, reason: 'the chat session did not start' };
+          // A refused token is the client's business; anything else (draining, backend slow) is worth a line.
+          if (close.code !== DoorCloseCode.UNAUTHORIZED) deps.logger.warn({ err, code: close.code }, 'graphql-ws: the chat session did not start');
           socket.close(closeCodeOf(close.code), reasonOf(close.reason));
           return false;
         }
