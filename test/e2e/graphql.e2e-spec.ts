@@ -274,6 +274,10 @@ describe('GraphQL door', () => {
     await aliceWs.next((f) => f.type === 'message.deleted' && f.data.id === sendMessage.id, 20_000, 'the deletion over WebSocket').catch(() => undefined);
     expect(aliceWs.events('message.updated').map((f) => f.data.text)).toContain('edited');
     expect(aliceWs.events('message.deleted').map((f) => f.data.id)).toContain(sendMessage.id);
+    // Leaving the room ends the subscription, after its MemberLeft.
+    await gql(bob.token, 'mutation($id: ID!) { leaveRoom(roomId: $id) }', { id: room.id });
+    expect(await events.done).toEqual({});
+    expect(events.data.at(-1).roomEvents).toEqual({ __typename: 'MemberLeft' });
   });
 
   it('rate limits of the messages path apply to GraphQL writes: RATE_LIMITED with retryAfterMs', async () => {

@@ -39,6 +39,21 @@ describe('EventQueue', () => {
     expect(onEnd).toHaveBeenCalledTimes(1);
   });
 
+  it('finish() ends the stream after what was queued, and wakes a waiting reader', async () => {
+    const onEnd = jest.fn();
+    const queue = new EventQueue<number>(5, overflow, onEnd);
+    queue.push(1);
+    queue.finish();
+    queue.push(2);
+    expect(await queue.next()).toEqual({ value: 1, done: false });
+    expect(await queue.next()).toEqual({ value: undefined, done: true });
+    expect(onEnd).toHaveBeenCalledTimes(1);
+    const waiting = new EventQueue<number>(5, overflow, () => undefined);
+    const next = waiting.next();
+    waiting.finish();
+    expect(await next).toEqual({ value: undefined, done: true });
+  });
+
   it('fail() rejects a waiting reader', async () => {
     const queue = new EventQueue<number>(2, overflow, () => undefined);
     const next = queue.next();

@@ -44,6 +44,14 @@ export class EventQueue<T> implements AsyncIterableIterator<T> {
     for (const waiter of rest) waiter.resolve({ value: undefined, done: true });
   }
 
+  /** Ends the stream after the events already queued (the reader gets them, then done). */
+  finish(): void {
+    if (this.ended) return;
+    this.end();
+    // A waiting reader means nothing is queued.
+    for (const waiter of this.waiters.splice(0)) waiter.resolve({ value: undefined, done: true });
+  }
+
   next(): Promise<IteratorResult<T>> {
     if (this.items.length > 0) return Promise.resolve({ value: this.items.shift()!, done: false });
     if (this.failure !== undefined) {

@@ -266,6 +266,18 @@ describe('GraphqlDoor', () => {
       expect((await stream.next()).value.data.roomEvents).toEqual({ __typename: 'TypingUpdate', userIds: ['u2'] });
     });
 
+    it('a room subscription ends once the caller left the room, after the MemberLeft event', async () => {
+      const { session, result } = await subscribed('subscription { roomEvents(roomId: "r1") { __typename ... on MemberLeft { userId reason } } }');
+      const stream = result as AsyncIterableIterator<any>;
+      session.emit({ type: 'room.member_left', data: { roomId: 'r1', userId: 'u2', reason: 'left' } });
+      session.emit({ type: 'room.member_left', data: { roomId: 'r2', userId: viewer.id, reason: 'left' } });
+      session.emit({ type: 'room.member_left', data: { roomId: 'r1', userId: viewer.id, reason: 'kicked', by: 'u2' } });
+      expect((await stream.next()).value.data.roomEvents).toEqual({ __typename: 'MemberLeft', userId: 'u2', reason: 'left' });
+      expect((await stream.next()).value.data.roomEvents).toEqual({ __typename: 'MemberLeft', userId: viewer.id, reason: 'kicked' });
+      expect(await stream.next()).toEqual({ value: undefined, done: true });
+      expect(session.listening).toBe(0);
+    });
+
     it('a room the caller is not in is refused at subscribe time, and nothing keeps listening', async () => {
       const { session, result } = await subscribed('subscription { typingUpdated(roomId: "r9") { userIds } }');
       expect(result).toEqual({ errors: [expect.objectContaining({ message: 'only members can read this room' })] });

@@ -56,9 +56,14 @@ async function succeeded(ctx: GraphqlContext, op: Op, args: Args): Promise<true>
 
 /**
  * A subscription's event stream: the session's events that `pick` keeps, listened to before
- * `check` runs (so nothing sent meanwhile is missed), ended when the client stops.
+ * `check` runs (so nothing sent meanwhile is missed), ended when the client stops — or after
+ * the event `endsWith` recognises (leaving the room), once that event was handed over.
  */
-async function subscription<T>(ctx: GraphqlContext, pick: (event: SessionEvent) => T | undefined, check?: () => Promise<void>): Promise<AsyncIterable<T>> {
+async function subscription<T>(
+  ctx: GraphqlContext,
+  pick: (event: SessionEvent) => T | undefined,
+  { check, endsWith }: { check?: () => Promise<void>; endsWith?: (event: SessionEvent) => boolean } = {},
+): Promise<AsyncIterable<T>> {
   const session = await ctx.session();
   let unsubscribe = (): void => undefined;
   const active = graphqlMetrics().subscriptions;
@@ -74,6 +79,7 @@ async function subscription<T>(ctx: GraphqlContext, pick: (event: SessionEvent) 
   unsubscribe = session.onEvent((event) => {
     const value = pick(event);
     if (value !== undefined) queue.push(value);
+    if (endsWith?.(event)) queue.finish();
   });
   try {
     await check?.();
@@ -82,6 +88,14 @@ async function subscription<T>(ctx: GraphqlContext, pick: (event: SessionEvent) 
     throw err;
   }
   return queue;
+}
+
+/** For a subscription to one room: the caller must be a member, and it ends when they leave (or are removed). */
+function roomScope(ctx: GraphqlContext, roomId: string) {
+  return {
+    check: () => ctx.reads.requireMember(ctx.viewer.id, roomId),
+    endsWith: (e: SessionEvent) => e.type === 'room.member_left' && e.data.roomId === roomId && e.data.userId === ctx.viewer.id,
+  };
 }
 
 function roomOf(ctx: GraphqlContext, roomId: string): Promise<Room> {
@@ -131,18 +145,14 @@ export const RESOLVERS: Record<string, FieldResolvers> = {
     messageCreated: {
       subscribe: (_root, { roomId }: Args, ctx) => {
         const room = roomIdArg(roomId);
-        return subscription(
-          ctx,
-          (e) => (e.type === 'message.created' && e.data.roomId === room ? e.data : undefined),
-          () => ctx.reads.requireMember(ctx.viewer.id, room),
-        );
+        return subscription(ctx, (e) => (e.type === 'message.created' && e.data.roomId === room ? e.data : undefined), roomScope(ctx, room));
       },
       resolve: eachEvent,
     },
     roomEvents: {
       subscribe: (_root, { roomId }: Args, ctx) => {
         const room = roomIdArg(roomId);
-        return subscription(ctx, (e) => roomEventOf(e, room), () => ctx.reads.requireMember(ctx.viewer.id, room));
+        return subscription(ctx, (e) => roomEventOf(e, room), roomScope(ctx, room));
       },
       resolve: eachEvent,
     },
@@ -153,11 +163,7 @@ export const RESOLVERS: Record<string, FieldResolvers> = {
     typingUpdated: {
       subscribe: (_root, { roomId }: Args, ctx) => {
         const room = roomIdArg(roomId);
-        return subscription(
-          ctx,
-          (e) => (e.type === 'typing.updated' && e.data.roomId === room ? e.data : undefined),
-          () => ctx.reads.requireMember(ctx.viewer.id, room),
-        );
+        return subscription(ctx, (e) => (e.type === 'typing.updated' && e.data.roomId === room ? e.data : undefined), roomScope(ctx, room));
       },
       resolve: eachEvent,
     },
