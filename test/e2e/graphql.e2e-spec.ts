@@ -271,7 +271,7 @@ describe('GraphQL door', () => {
       { __typename: 'MessageDeleted', seq: sendMessage.seq, deletedBy: bob.user.id },
     ]);
     // The WebSocket client saw the same writes.
-    await aliceWs.next((f) => f.type === 'message.deleted' && f.data.id === sendMessage.id, 20_000, 'the deletion over WebSocket').catch(() => undefined);
+    await aliceWs.waitForCount((f) => f.type === 'message.deleted' && f.data.id === sendMessage.id, 1, 20_000, 'the deletion over WebSocket');
     expect(aliceWs.events('message.updated').map((f) => f.data.text)).toContain('edited');
     expect(aliceWs.events('message.deleted').map((f) => f.data.id)).toContain(sendMessage.id);
     // Leaving the room ends the subscription, after its MemberLeft.
