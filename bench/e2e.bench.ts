@@ -2,6 +2,7 @@
  * End-to-end bench (DESIGN.md "Targets"): the same chat workload, in one run, against
  *  - socket.io+adapter: Socket.IO 4 + @socket.io/redis-streams-adapter on two processes (baseline),
  *  - ours: 2 gateways + 2 messages + presence + api started by @chat/devstack, Redis and PostgreSQL,
+ *  - ours gRPC: the same with 2 gRPC gateways (apps/grpc-gateway) instead, members on ChatStreams,
  *  - bare uWS: one uWebSockets.js process with topics (ceiling).
  * Workload: one room, BENCH_CLIENTS (200) members split over the servers, BENCH_SENDERS (10)
  * sending BENCH_TEXT_BYTES (300) byte messages; phase "max" keeps BENCH_WINDOW (16) unacked sends
@@ -19,7 +20,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { BenchConfig, SystemKey, loadConfig } from './lib/config';
+import { BenchConfig, E2eSystemKey, loadConfig } from './lib/config';
 import { DeliveryRouter, PhaseRecorder } from './lib/recorder';
 import { buildRows, formatCpuBreakdown, formatTable, PhaseRun, SystemRun } from './lib/report';
 import { finish, log, reportHeader, resultsPath, runMain, startRun } from './lib/run';
@@ -29,10 +30,11 @@ import { drain, fixedRatePhase, maxThroughputPhase, settle } from './lib/workloa
 import { startSocketIo } from './systems/socketio';
 import { startBareUws } from './systems/uws';
 
-const starters: Record<SystemKey, (cfg: BenchConfig, router: DeliveryRouter) => Promise<RunningSystem>> = {
+const starters: Record<E2eSystemKey, (cfg: BenchConfig, router: DeliveryRouter) => Promise<RunningSystem>> = {
   socketio: startSocketIo,
   // Loaded lazily so that a stack that does not build or start fails only its own column.
   ours: async (cfg, router) => (await import('./systems/ours.js')).startOurs(cfg, router),
+  grpc: async (cfg, router) => (await import('./systems/grpc.js')).startGrpc(cfg, router),
   uws: startBareUws,
 };
 
@@ -70,7 +72,7 @@ async function runPhase(
   return { result, drain: drained, usage, cpuPerK: perK };
 }
 
-async function runSystem(key: SystemKey, cfg: BenchConfig): Promise<SystemRun> {
+async function runSystem(key: E2eSystemKey, cfg: BenchConfig): Promise<SystemRun> {
   const router = new DeliveryRouter(cfg.clients);
   log(`${key}: starting`);
   const sys = await starters[key](cfg, router);
@@ -122,7 +124,7 @@ async function main(): Promise<void> {
   }
 
   const rows = buildRows(runs);
-  const table = formatTable(rows, runs.uws !== undefined);
+  const table = formatTable(rows, runs.uws !== undefined, runs.grpc !== undefined);
   const out = resultsPath(cfg.out, 'e2e', started);
   const report = {
     ...reportHeader('e2e', started, t0),

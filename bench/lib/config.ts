@@ -1,5 +1,7 @@
 /** Bench settings, all from BENCH_* environment variables, with the DESIGN.md workload as defaults. */
 export type SystemKey = 'socketio' | 'ours' | 'uws';
+/** The e2e bench also runs ours through the gRPC door (bench:connections does not). */
+export type E2eSystemKey = SystemKey | 'grpc';
 export type ParseMode = 'full' | 'scan';
 
 export interface BenchConfig {
@@ -18,7 +20,7 @@ export interface BenchConfig {
   /** Message text length in bytes (BENCH_TEXT_BYTES). */
   textBytes: number;
   /** Which systems to run, in order (BENCH_SYSTEMS, comma-separated). */
-  systems: SystemKey[];
+  systems: E2eSystemKey[];
   /** How every system's clients read a delivery (BENCH_PARSE): 'full' (default) JSON-decodes
    *  every delivered frame, as an application does (ws clients: JSON.parse of the frame;
    *  socket.io-client: its stock parser), so every system is compared with the client work a
@@ -54,12 +56,12 @@ export function num(name: string, def: number, min = 0): number {
 
 export function loadConfig(): BenchConfig {
   const seconds = num('BENCH_SECONDS', 10, 1);
-  const systems = (process.env.BENCH_SYSTEMS ?? 'socketio,ours,uws')
+  const systems = (process.env.BENCH_SYSTEMS ?? 'socketio,ours,grpc,uws')
     .split(',')
     .map((s) => s.trim())
-    .filter(Boolean) as SystemKey[];
+    .filter(Boolean) as E2eSystemKey[];
   for (const s of systems) {
-    if (!['socketio', 'ours', 'uws'].includes(s)) throw new Error(`BENCH_SYSTEMS: unknown system "${s}"`);
+    if (!['socketio', 'ours', 'grpc', 'uws'].includes(s)) throw new Error(`BENCH_SYSTEMS: unknown system "${s}"`);
   }
   const parse = (process.env.BENCH_PARSE ?? 'full') as ParseMode;
   if (parse !== 'full' && parse !== 'scan') throw new Error('BENCH_PARSE must be full or scan');

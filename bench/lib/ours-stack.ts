@@ -44,7 +44,7 @@ export class OursStack {
   /** Starts redis, the database and the stack (`counts`: gateways, messages, presence, search, push; `env`: the bench's own settings). */
   async start(
     databaseAdminUrl: string,
-    counts: Pick<StackOptions, 'gateways' | 'messages' | 'presence' | 'search' | 'push'>,
+    counts: Pick<StackOptions, 'gateways' | 'messages' | 'presence' | 'search' | 'push' | 'grpcGateways'>,
     env: Record<string, string> = {},
   ): Promise<Stack> {
     this.redis = await startRedisServer();

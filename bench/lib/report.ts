@@ -29,6 +29,8 @@ export interface Row {
   baseline: number | string | null;
   ours: number | string | null;
   ratio: number | null;
+  /** Ours through the gRPC door (ChatStream), beside ours through WebSockets. */
+  grpc: number | string | null;
   ceiling: number | string | null;
   target: string;
   /** Whether ours meets the target, when there is one and ours ran. */
@@ -42,7 +44,7 @@ type Pick = (s: SystemRun) => number | string | null;
  * (given ours and its value) whether ours meets the target.
  */
 export function compareRow<R>(
-  runs: { socketio?: R; ours?: R; uws?: R },
+  runs: { socketio?: R; ours?: R; grpc?: R; uws?: R },
   measure: string,
   pick: (run: R) => number | string | null,
   target = '',
@@ -58,6 +60,7 @@ export function compareRow<R>(
     baseline: vb,
     ours: vo,
     ratio: nb && no != null ? Math.round((no / nb) * 100) / 100 : null,
+    grpc: runs.grpc ? pick(runs.grpc) : null,
     ceiling: vc,
     target,
     met: check && runs.ours ? check(runs.ours, vo) : null,
@@ -129,14 +132,15 @@ function sum(r: Record<string, number>): number {
   return Object.values(r).reduce((a, v) => a + v, 0);
 }
 
-export function formatTable(rows: Row[], ranCeiling: boolean): string {
-  const head = ['measure', 'socket.io+adapter', 'ours', 'ours/baseline', ...(ranCeiling ? ['bare uWS'] : []), 'target', 'ours meets'];
+export function formatTable(rows: Row[], ranCeiling: boolean, ranGrpc = false): string {
+  const head = ['measure', 'socket.io+adapter', 'ours', 'ours/baseline', ...(ranGrpc ? ['ours gRPC'] : []), ...(ranCeiling ? ['bare uWS'] : []), 'target', 'ours meets'];
   const cell = (v: unknown) => (v == null ? '—' : String(v));
   const body = rows.map((r) => [
     r.measure,
     cell(r.baseline),
     cell(r.ours),
     r.ratio == null ? '—' : `${r.ratio}×`,
+    ...(ranGrpc ? [cell(r.grpc)] : []),
     ...(ranCeiling ? [cell(r.ceiling)] : []),
     r.target || '',
     r.met == null ? '' : r.met ? 'yes' : 'NO',

@@ -1,6 +1,6 @@
 /** A system under test, started and with its room members connected and joined. */
 import type { BenchClient } from './bench-client';
-import type { SystemKey } from './config';
+import type { E2eSystemKey } from './config';
 import { performance } from 'node:perf_hooks';
 import { CORES, cpuSeconds, machineTicks, rssKb } from './proc-stats';
 
@@ -67,7 +67,7 @@ export function setupReport(
 }
 
 export interface RunningSystem {
-  key: SystemKey;
+  key: E2eSystemKey;
   label: string;
   clients: BenchClient[];
   procs: ServerProc[];

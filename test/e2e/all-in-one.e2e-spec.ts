@@ -6,6 +6,7 @@ import { freePort } from '@chat/devstack';
 import { pingRedis } from '@chat/redis';
 import { waitFor } from '../support/wait-for';
 import { uniqueName } from '../support/chat-stack';
+import { GrpcChat } from '../support/grpc-client';
 import { guest, WsClient } from '../support/ws-client';
 
 /**
@@ -15,7 +16,7 @@ import { guest, WsClient } from '../support/ws-client';
  */
 describe('npm start (all apps in one process)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'chat-aio-'));
-  let ports: { api: number; gateway: number; messages: number; presence: number; search: number; push: number; redis: number };
+  let ports: { api: number; gateway: number; messages: number; presence: number; search: number; push: number; grpc: number; grpcHttp: number; redis: number };
   let child: ChildProcess | undefined;
   let output = '';
 
@@ -27,6 +28,8 @@ describe('npm start (all apps in one process)', () => {
       presence: await freePort(),
       search: await freePort(),
       push: await freePort(),
+      grpc: await freePort(),
+      grpcHttp: await freePort(),
       redis: await freePort(),
     };
   });
@@ -50,6 +53,8 @@ describe('npm start (all apps in one process)', () => {
         PRESENCE_PORT: String(ports.presence),
         SEARCH_PORT: String(ports.search),
         PUSH_PORT: String(ports.push),
+        GRPC_PORT: String(ports.grpc),
+        GRPC_HTTP_PORT: String(ports.grpcHttp),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group, as a terminal's foreground job: Ctrl-C signals the whole group.
@@ -102,6 +107,11 @@ describe('npm start (all apps in one process)', () => {
     const echo = client.next((f) => f.type === 'message.created');
     await client.call('message.send', { roomId: room.id, text: 'kept on disk', clientMsgId: 'k1' });
     expect((await echo).data.text).toBe('kept on disk');
+    // The gRPC door runs in the process too, on the same streams.
+    const grpc = new GrpcChat(`127.0.0.1:${ports.grpc}`);
+    const viaGrpc = await grpc.unary('GetMessages', { room_id: room.id }, token);
+    grpc.close();
+    expect(viaGrpc.messages.map((m: { text: string }) => m.text)).toEqual(['kept on disk']);
     await client.close();
     await stop();
     await waitFor(async () => !(await pingRedis(`redis://127.0.0.1:${ports.redis}`)), { what: 'the private redis to stop' });

@@ -4,6 +4,7 @@ import { observeRedisConnections } from '@chat/redis';
 import { openDatabase } from '@chat/store';
 import { startApi } from '../../api/src/api.app';
 import { startGateway } from '../../gateway/src/gateway.app';
+import { startGrpcGateway } from '../../grpc-gateway/src/grpc-gateway.app';
 import { startMessages } from '../../messages/src/messages.app';
 import { startPresence } from '../../presence/src/presence.app';
 import { startPush } from '../../push/src/push.app';
@@ -12,7 +13,7 @@ import { ensureLocalRedis } from './local-redis';
 
 /**
  * `npm start`: every app in one process — api (with the web client), messages, presence,
- * search, push (BullMQ on the same Redis), gateway —
+ * search, push (BullMQ on the same Redis), gateway, the gRPC door —
  * on embedded PGlite under DATA_DIR unless DATABASE_URL is set, and a private Redis when
  * none answers. The same code as the containers, only wired into one process.
  */
@@ -30,18 +31,21 @@ runMain('chat', async (config, logger) => {
   const search = await startSearch(cfg, { db, logger: loggerOf('search') });
   const push = await startPush(cfg, { db, logger: loggerOf('push') });
   const gateway = await startGateway(cfg, loggerOf('gateway'));
+  const grpc = await startGrpcGateway(cfg, loggerOf('grpc-gateway'));
 
   const host = cfg.host === '0.0.0.0' ? 'localhost' : cfg.host;
   process.stdout.write(
     `\n  Chat is running (${db.engine === 'pglite' ? `PGlite in ${cfg.database.dataDir}` : 'PostgreSQL'}, Redis ${redis.url})\n` +
       `    web client  http://${host}:${api.port}/\n` +
       `    HTTP API    http://${host}:${api.port}/api\n` +
-      `    WebSocket   ws://${host}:${gateway.port}/ws\n\n`,
+      `    WebSocket   ws://${host}:${gateway.port}/ws\n` +
+      `    gRPC        ${host}:${grpc.grpcPort} (proto/chat.proto)\n\n`,
   );
 
   return {
     close: async () => {
-      await gateway.close();
+      // Both doors drain at once: one after the other could outlast the shutdown deadline.
+      await Promise.all([gateway.close(), grpc.close()]);
       await push.close();
       await search.close();
       await presence.close();

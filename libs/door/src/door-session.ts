@@ -7,6 +7,21 @@ import { DoorSocket, DoorSocketListener } from './door-socket';
 export type OpInput<O extends Op> = z.input<(typeof OpData)[O]>;
 export type Hello = EventDataMap['hello'];
 
+/**
+ * The hub hands one room event's frame (the same string) to every subscribed session in one
+ * loop: it is parsed once for all of them, not once per session. So the event objects a
+ * consumer gets are shared with the other sessions: read them, never change them.
+ */
+let lastFrame: string | undefined;
+let lastEvent: EventFrame | undefined;
+function parseEvent(frame: string): EventFrame {
+  if (frame !== lastFrame) {
+    lastEvent = JSON.parse(frame) as EventFrame;
+    lastFrame = frame;
+  }
+  return lastEvent!;
+}
+
 interface Pending {
   resolve(data: unknown): void;
   reject(err: Error): void;
@@ -83,14 +98,14 @@ export class DoorSession implements DoorSocketListener {
   }
 
   /**
-   * Events as the socket's consumer pulls them, in the order the gateway sent them. Ends when
+   * Events (shared objects: see parseEvent) as the socket's consumer pulls them, in the order the gateway sent them. Ends when
    * the client closes the session; throws a DoorClosedError when the server ended it.
    */
   async *events(): AsyncGenerator<EventFrame> {
     for (;;) {
       const frame = this.socket.take();
       if (frame !== undefined) {
-        yield JSON.parse(frame) as EventFrame;
+        yield parseEvent(frame);
         continue;
       }
       if (this.closeInfo) {
@@ -108,7 +123,7 @@ export class DoorSession implements DoorSocketListener {
    * socket's budget.
    */
   onEvent(listener: (event: EventFrame, size: number) => boolean | void): void {
-    this.socket.pushTo((frame) => listener(JSON.parse(frame) as EventFrame, frame.length) !== false);
+    this.socket.pushTo((frame) => listener(parseEvent(frame), frame.length) !== false);
   }
 
   resume(): void {

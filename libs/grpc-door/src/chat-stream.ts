@@ -3,7 +3,7 @@ import { DoorClosedError, DoorRequestError, DoorSession } from '@chat/door';
 import { ErrorCode } from '@chat/protocol';
 import { actionToOp, ClientAction, resultData } from './chat-actions';
 import { bearerToken, closeToGrpcError, GrpcStatusError } from './grpc-status';
-import { toProtoEvent } from './proto-objects';
+import { protoEventOf, toProtoEvent } from './proto-objects';
 
 type ServerEvent = Record<string, unknown>;
 export type ChatStreamCall = ServerDuplexStream<ClientAction, ServerEvent>;
@@ -33,7 +33,7 @@ export function serveChatStream(call: ChatStreamCall, openSession: (token: strin
       if (finished) return;
       call.write({ hello: { user_id: hello.userId, username: hello.username, connection_id: hello.connectionId } });
       const backlog = new UnflushedBacklog(maxUnflushedBytes, () => session.resume());
-      session.onEvent((event, size) => finished || backlog.write(call, toProtoEvent(event.type, event.data), size));
+      session.onEvent((event, size) => finished || backlog.write(call, protoEventOf(event), size));
     },
     () => undefined, // the session's close says why
   );

@@ -2,11 +2,13 @@ import { status } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import type { DoorSession, OpenSessionOptions } from '@chat/door';
 import { SessionPool } from '@chat/door';
-import { HealthImplementation } from 'grpc-health-check';
+import { loadSync } from '@grpc/proto-loader';
+import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import { ChatStreamCall, serveChatStream } from './chat-stream';
 import { CHAT_PROTO_LOADER, CHAT_PROTO_PATH } from './chat-proto';
 import { ChatUnaryCalls } from './chat-unary-calls';
 import { GrpcDoorMetrics } from './grpc-door.metrics';
+import { encodeOncePerObject } from './shared-serializer';
 
 export const CHAT_SERVICE = 'chat.ChatService';
 
@@ -63,7 +65,9 @@ export class GrpcDoor {
       protoPath: CHAT_PROTO_PATH,
       loader: { ...CHAT_PROTO_LOADER },
       onLoadPackageDefinition: (definition: ConstructorParameters<typeof ReflectionService>[0], server: Parameters<HealthImplementation['addToServer']>[0]) => {
-        new ReflectionService(definition).addToServer(server);
+        encodeOncePerObject(definition as unknown as Record<string, unknown>, CHAT_SERVICE, 'ChatStream');
+        // Reflection describes the health service too, so grpcurl can call it by name.
+        new ReflectionService({ ...definition, ...loadSync(healthProtoPath) }).addToServer(server);
         this.health.addToServer(server);
       },
     };

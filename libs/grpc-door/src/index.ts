@@ -6,6 +6,7 @@ export * from './grpc-door';
 export * from './grpc-door.metrics';
 export * from './grpc-status';
 export * from './proto-objects';
+export * from './shared-serializer';
 export * from './status-details';
 export * from './timestamps';
 export * from './chat-grpc-client';

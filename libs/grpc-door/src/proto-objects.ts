@@ -82,6 +82,18 @@ export function toProtoJoined(joined: { room: Room; members: Member[]; messages:
 
 type Data<T extends keyof EventDataMap> = EventDataMap[T];
 
+const mapped = new WeakMap<object, Record<string, unknown>>();
+
+/**
+ * toProtoEvent once per event object: a room event reaches every stream of the room as the
+ * same object (DoorSession parses each frame once), so it is mapped once too.
+ */
+export function protoEventOf(event: { type: string; data: unknown }): Record<string, unknown> {
+  let proto = mapped.get(event);
+  if (!proto) mapped.set(event, (proto = toProtoEvent(event.type, event.data)));
+  return proto;
+}
+
 /** A server event of the protocol as a ServerEvent of the proto (the oneof's field set). */
 export function toProtoEvent(type: string, data: unknown): Record<string, unknown> {
   switch (type) {
