@@ -49,6 +49,13 @@ import { NotifyLevels } from './rooms/notify-levels.service';
 import { UsersController } from './users/users.controller';
 import { BotsController } from './bots/bots.controller';
 import { WebhooksController } from './webhooks/webhooks.controller';
+import type { RunningDoorGateway } from '@chat/door';
+import { DoorSessions, GraphqlDoor, PersistedQueries, RedisPersistedQueryStore } from '@chat/graphql';
+import { MemberList } from '@chat/messaging';
+import { RedisPresenceReader } from '@chat/presence';
+import { GraphqlController } from './graphql/graphql.controller';
+import { graphqlReadsOf } from './graphql/graphql-reads';
+import { GRAPHQL_DOOR_SESSIONS, GRAPHQL_READS } from './graphql/graphql.tokens';
 
 export interface ApiDeps {
   config: Config;
@@ -56,6 +63,8 @@ export interface ApiDeps {
   logger: Logger;
   /** Throttle counters and token revocations (owned by the caller, closed after the app). */
   redis: Redis;
+  /** The GraphQL door's gateway (GRAPHQL_ENABLED) and the pooled sessions HTTP mutations go through. */
+  graphqlDoor?: { gateway: RunningDoorGateway; sessions: DoorSessions };
 }
 
 /**
@@ -64,11 +73,13 @@ export interface ApiDeps {
  */
 @Module({})
 export class ApiModule {
-  static forRoot({ config, db, logger, redis }: ApiDeps): DynamicModule {
+  static forRoot({ config, db, logger, redis, graphqlDoor }: ApiDeps): DynamicModule {
     const users = new UserRepository(db);
     const rooms = new RoomRepository(db);
     const messages = new MessageRepository(db);
     const tokens = new TokenService(config.auth.jwtSecret, config.auth.ttlSeconds);
+    const roomReads = new RoomReads(rooms, messages, new MemberList(rooms, new RedisPresenceReader(redis)));
+    const searchQueries = new SearchQueries(db);
     // Kept as long as a token issued before it could still be accepted (as a guest's proof, or a bot's token).
     const revocations = new TokenRevocations(
       redis,
@@ -100,6 +111,28 @@ export class ApiModule {
           ],
         }
       : { controllers: [], providers: [] };
+    // /graphql exists only with GRAPHQL_ENABLED (default on); the WebSocket side is attached in api.app.ts.
+    const graphql = graphqlDoor
+      ? {
+          controllers: [GraphqlController],
+          providers: [
+            {
+              provide: GraphqlDoor,
+              useValue: new GraphqlDoor(
+                config.graphql,
+                new PersistedQueries(new RedisPersistedQueryStore(redis, config.graphql.persistedQueryTtlSeconds)),
+                (err) => logger.error({ err }, 'graphql operation failed'),
+              ),
+            },
+            { provide: GRAPHQL_READS, useValue: graphqlReadsOf(roomReads, searchQueries) },
+            { provide: GRAPHQL_DOOR_SESSIONS, useValue: graphqlDoor.sessions },
+          ],
+        }
+      : { controllers: [], providers: [] };
+    if (graphqlDoor) {
+      const door = graphqlDoor.gateway.readiness(new Readiness());
+      readiness.add('graphql', async () => (await door.report()).ready);
+    }
     return {
       module: ApiModule,
       imports: [ObservabilityModule.forRoot(readiness)],
@@ -114,9 +147,11 @@ export class ApiModule {
         BotsController,
         WebhooksController,
         ...admin.controllers,
+        ...graphql.controllers,
       ],
       providers: [
         ...admin.providers,
+        ...graphql.providers,
         { provide: API_CONFIG, useValue: config },
         { provide: API_LOGGER, useValue: logger },
         { provide: SessionAuthenticator, useValue: new SessionAuthenticator(tokens, revocations) },
@@ -125,13 +160,13 @@ export class ApiModule {
           useValue: new AccountsService(users, tokens, revocations, { guestLogin: config.auth.guestLogin }),
         },
         { provide: AuthThrottle, useValue: new AuthThrottle(new WindowCounter(redis), config.auth.throttle) },
-        { provide: RoomReads, useValue: new RoomReads(rooms, messages) },
+        { provide: RoomReads, useValue: roomReads },
         { provide: NotifyLevels, useValue: new NotifyLevels(rooms) },
         // Only the public half: the api signs nothing.
         { provide: VAPID_PUBLIC_KEY, useValue: { publicKey: vapidKeysOf(config.push).publicKey } },
         { provide: PushSubscriptions, useValue: new PushSubscriptions(db, config.push.maxSubscriptionsPerUser) },
         { provide: EndpointPolicy, useValue: new EndpointPolicy(config.push.allowPrivateEndpoints) },
-        { provide: SearchQueries, useValue: new SearchQueries(db) },
+        { provide: SearchQueries, useValue: searchQueries },
         {
           provide: BotsService,
           useValue: new BotsService(new BotRepository(db), tokens, revocations, config.bots),

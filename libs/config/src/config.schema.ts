@@ -198,6 +198,16 @@ export const EnvSchema = z
     S3_ACCESS_KEY_ID: z.string().min(1).optional(),
     S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
     S3_FORCE_PATH_STYLE: bool.default(false),
+    /** The GraphQL door at the api's /graphql (HTTP and graphql-transport-ws); off: /graphql is a 404. */
+    GRAPHQL_ENABLED: bool.default(true),
+    /** Schema introspection (`__schema`, `__type`); unset: on, except with NODE_ENV=production. */
+    GRAPHQL_INTROSPECTION: bool.optional(),
+    /** Deepest selection nesting a GraphQL operation may have (introspection fields aside). */
+    GRAPHQL_MAX_DEPTH: positive.max(100).default(8),
+    /** Highest cost an operation may have: 1 per field, times the list size below list fields. */
+    GRAPHQL_MAX_COST: positive.default(5000),
+    /** How long a persisted query (by its sha256) stays known after it was last registered. */
+    GRAPHQL_PERSISTED_QUERY_TTL_SECONDS: positive.default(7 * 24 * 3600),
   })
   .refine((env) => env.STORAGE !== 's3' || env.S3_BUCKET !== undefined, {
     message: 'STORAGE=s3 needs S3_BUCKET',
@@ -349,6 +359,13 @@ export function toConfig(env: Env, sources: ConfigSources) {
             : undefined,
         forcePathStyle: env.S3_FORCE_PATH_STYLE,
       },
+    },
+    graphql: {
+      enabled: env.GRAPHQL_ENABLED,
+      introspection: env.GRAPHQL_INTROSPECTION ?? env.NODE_ENV !== 'production',
+      maxDepth: env.GRAPHQL_MAX_DEPTH,
+      maxCost: env.GRAPHQL_MAX_COST,
+      persistedQueryTtlSeconds: env.GRAPHQL_PERSISTED_QUERY_TTL_SECONDS,
     },
     /** The durable-change streams `chat:events:{shard}` (search, push read them in their own groups). */
     events: { maxLen: env.EVENTS_MAXLEN },

@@ -68,6 +68,8 @@ export const Keys = {
   loginFailuresOfAccount: (account: string) => `chat:auth:login-failures:account:{${account}}`,
   loginFailuresFromAddress: (address: string) => `chat:auth:login-failures:address:{${address}}`,
   signupsFromAddress: (address: string) => `chat:auth:signups:address:{${address}}`,
+  /** A GraphQL persisted query's text (string, with a TTL), by the hex sha256 of that text; written by the api. */
+  graphqlPersistedQuery: (sha256: string) => `chat:graphql:pq:${sha256}`,
 } as const;
 
 export const Groups = {
