@@ -1,3 +1,4 @@
 export * from './endpoint-policy';
 export * from './http-poster';
 export * from './retry-backoff';
+export * from './delivery-worker';

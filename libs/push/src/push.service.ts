@@ -5,7 +5,7 @@ import { createRedis, Groups, Queues } from '@chat/redis';
 import { Database } from '@chat/store';
 import { chatEventsServer, RedisStreamsServer } from '@chat/stream-transport';
 import { ConsumedGroups, instanceId, watchStreamGroups } from '@chat/streams';
-import { EndpointPolicy, fullJitterBackoff } from '@chat/outbound-http';
+import { deliveryWorker, EndpointPolicy } from '@chat/outbound-http';
 import { Queue, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { NotificationRecipients } from './notification-recipients';
@@ -90,16 +90,13 @@ export class PushService {
   async start(): Promise<void> {
     const { push } = this.config;
     this.unwatch = watchStreamGroups(this.connection, ConsumedGroups.push(this.config.shards));
-    this.worker = new Worker<PushJobData>(Queues.push, (job) => this.delivery.process(job), {
+    // A job whose instance died is run again: the ids make it one job, the per-endpoint
+    // record and the Topic header keep it to one notification per browser.
+    this.worker = deliveryWorker<PushJobData>(Queues.push, (job) => this.delivery.process(job), {
       connection: this.connection,
-      prefix: Queues.prefix,
       concurrency: push.concurrency,
-      lockDuration: push.jobLockMs,
-      stalledInterval: push.jobLockMs,
-      // A job whose instance died is run again (at most twice): the ids make it one job, the
-      // per-endpoint record and the Topic header keep it to one notification per browser.
-      maxStalledCount: 2,
-      settings: { backoffStrategy: fullJitterBackoff(push.backoffMs) },
+      lockMs: push.jobLockMs,
+      backoffMs: push.backoffMs,
     });
     this.worker.on('completed', () => this.metrics.sent.inc());
     this.worker.on('failed', (job, err) => {

@@ -1,6 +1,6 @@
 import { Config } from '@chat/config';
 import { Logger, Readiness } from '@chat/observability';
-import { EndpointPolicy, fullJitterBackoff } from '@chat/outbound-http';
+import { deliveryWorker, EndpointPolicy } from '@chat/outbound-http';
 import { createRedis, Groups, Queues } from '@chat/redis';
 import { Database, WebhookRepository } from '@chat/store';
 import { chatEventsServer, RedisStreamsServer } from '@chat/stream-transport';
@@ -80,15 +80,12 @@ export class WebhooksService {
   async start(): Promise<void> {
     const { webhooks } = this.config;
     this.unwatch = watchStreamGroups(this.connection, ConsumedGroups.webhooks(this.config.shards));
-    this.worker = new Worker<WebhookJobData>(Queues.webhooks, (job) => this.delivery.process(job), {
+    // A job whose instance died is run again: the receiver may see that attempt twice (it dedupes on the event id).
+    this.worker = deliveryWorker<WebhookJobData>(Queues.webhooks, (job) => this.delivery.process(job), {
       connection: this.connection,
-      prefix: Queues.prefix,
       concurrency: webhooks.concurrency,
-      lockDuration: webhooks.jobLockMs,
-      stalledInterval: webhooks.jobLockMs,
-      // A job whose instance died is run again (the receiver may see that attempt twice: it dedupes on the event id).
-      maxStalledCount: 2,
-      settings: { backoffStrategy: fullJitterBackoff(webhooks.backoffMs) },
+      lockMs: webhooks.jobLockMs,
+      backoffMs: webhooks.backoffMs,
     });
     this.worker.on('failed', (job, err) => {
       if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) this.logger.warn({ job: job.id, err: err.message }, 'webhook delivery given up');
