@@ -4,7 +4,8 @@
 #   docker run IMAGE node dist/apps/api/src/main.js        (default; HTTP :3000)
 #   docker run IMAGE node dist/apps/gateway/src/main.js    (WebSocket :8080)
 #   docker run IMAGE node dist/apps/messages/src/main.js   (health/metrics :3001)
-#   docker run IMAGE node dist/apps/grpc-gateway/src/main.js (gRPC :50051, health/metrics :3005)
+#   docker run IMAGE node dist/apps/grpc-gateway/src/main.js (gRPC :50051, health/metrics :3006)
+#   docker run IMAGE node dist/apps/webhooks/src/main.js   (health/metrics :3005; likewise presence, search, push)
 # Health checks are declared per service (docker-compose.yml, k8s/), not here, because
 # each app answers /healthz on its own port.
 
@@ -44,6 +45,6 @@ COPY --from=build /out/ ./
 # DATABASE_URL is unset) is writable by the `node` user (uid 1000) of the base image.
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
-EXPOSE 3000 3001 3002 3005 8080 50051
+EXPOSE 3000 3001 3002 3005 3006 8080 50051
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "dist/apps/api/src/main.js"]

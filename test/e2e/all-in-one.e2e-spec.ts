@@ -16,7 +16,7 @@ import { guest, WsClient } from '../support/ws-client';
  */
 describe('npm start (all apps in one process)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'chat-aio-'));
-  let ports: { api: number; gateway: number; messages: number; presence: number; search: number; push: number; grpc: number; grpcHttp: number; redis: number };
+  let ports: { api: number; gateway: number; messages: number; presence: number; search: number; push: number; grpc: number; grpcHttp: number; webhooks: number; redis: number };
   let child: ChildProcess | undefined;
   let output = '';
 
@@ -30,6 +30,7 @@ describe('npm start (all apps in one process)', () => {
       push: await freePort(),
       grpc: await freePort(),
       grpcHttp: await freePort(),
+      webhooks: await freePort(),
       redis: await freePort(),
     };
   });
@@ -55,6 +56,7 @@ describe('npm start (all apps in one process)', () => {
         PUSH_PORT: String(ports.push),
         GRPC_PORT: String(ports.grpc),
         GRPC_HTTP_PORT: String(ports.grpcHttp),
+        WEBHOOKS_PORT: String(ports.webhooks),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group, as a terminal's foreground job: Ctrl-C signals the whole group.
@@ -96,6 +98,8 @@ describe('npm start (all apps in one process)', () => {
     expect(Buffer.byteLength(secret.trim())).toBeGreaterThanOrEqual(32);
     // The push service runs in the process too, with a VAPID pair generated once under DATA_DIR.
     expect((await fetch(`http://127.0.0.1:${ports.push}/readyz`)).status).toBe(200);
+    // And the webhooks service.
+    expect((await fetch(`http://127.0.0.1:${ports.webhooks}/readyz`)).status).toBe(200);
     const keysFile = join(dataDir, 'vapid-keys.json');
     expect(statSync(keysFile).mode & 0o777).toBe(0o600);
     const { publicKey } = (await (await fetch(`${api}/api/push/vapid-public-key`)).json()) as { publicKey: string };

@@ -7,8 +7,8 @@ import { freePort } from '@chat/devstack';
  * retry forever without a word. A bad variable is one clean line too, never a stack.
  */
 describe('starting an app with a wrong address', () => {
-  const APPS = ['api', 'messages', 'presence', 'search', 'push', 'gateway'] as const;
-  const DATABASE_APPS = ['api', 'messages', 'search', 'push'] as const;
+  const APPS = ['api', 'messages', 'presence', 'search', 'push', 'webhooks', 'gateway'] as const;
+  const DATABASE_APPS = ['api', 'messages', 'search', 'push', 'webhooks'] as const;
 
   async function run(app: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string; ms: number }> {
     const started = Date.now();

@@ -401,7 +401,7 @@ describe.each<Engine>(['pglite', 'postgres'])('api on %s', (engine) => {
 
       const ready = await get('/readyz');
       expect(ready.status).toBe(200);
-      expect(await ready.json()).toEqual({ ready: true, checks: { database: true, redis: true, storage: true } });
+      expect(await ready.json()).toEqual({ ready: true, checks: { database: true, redis: true, storage: true, graphql: true } });
 
       await guest();
       const metrics = await get('/metrics');
@@ -448,7 +448,7 @@ describe.each<Engine>(['pglite', 'postgres'])('api on %s', (engine) => {
         const root = `http://127.0.0.1:${broken.port}`;
         const ready = await get('/readyz', undefined, root);
         expect(ready.status).toBe(503);
-        expect(await ready.json()).toEqual({ ready: false, checks: { database: false, redis: true, storage: true } });
+        expect(await ready.json()).toEqual({ ready: false, checks: { database: false, redis: true, storage: true, graphql: true } });
 
         await expectError(await post('/api/auth/guest', { username: unique('lost') }, root), 500, 'INTERNAL');
         const logged = lines.map((line) => JSON.parse(line) as { msg: string; url?: string; err?: unknown });

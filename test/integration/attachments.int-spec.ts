@@ -171,7 +171,7 @@ describe.each(ENGINE_NAMES)('attachments on %s', (engine) => {
   });
 
   describe('message.send', () => {
-    const EVENTS = { stream: 'chat:events:{0}', maxLen: 100 };
+    const EVENTS = { shards: 1, batch: { shard: 0, eventsMaxLen: 100 } };
     let out: ChatEffects;
     let alice: User;
     let bob: User;

@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { RedisServerHandle, startRedisServer } from '@chat/devstack';
 import { redisGatewayPorts } from '@chat/gateway-core';
-import { Channels, createRedis } from '@chat/redis';
+import { Channels, createRedis, shardOf } from '@chat/redis';
 import { waitFor } from '../support/wait-for';
 
 /**
@@ -11,6 +11,9 @@ import { waitFor } from '../support/wait-for';
  * unsubscribe reply counts 0, and SUNSUBSCRIBE counts only sharded channels) — and in
  * publish order across channels (the join catch-up and departures depend on it).
  */
+const SHARDS = 4;
+const room = (roomId: string) => Channels.room(roomId, shardOf(roomId, SHARDS));
+
 describe('RedisBrokerSubscription', () => {
   let server: RedisServerHandle;
   let publisher: Redis;
@@ -29,7 +32,7 @@ describe('RedisBrokerSubscription', () => {
     const commands = createRedis(server.url, 'broker-test-commands');
     const subscriber = createRedis(server.url, 'broker-test-sub');
     connections.push(commands, subscriber);
-    return redisGatewayPorts(commands, subscriber, 'gw-test');
+    return redisGatewayPorts(commands, subscriber, 'gw-test', SHARDS);
   }
 
   it('keeps delivering to the gateway and its users after the last room channel is dropped', async () => {
@@ -44,7 +47,7 @@ describe('RedisBrokerSubscription', () => {
     });
     await broker.subscribeUser('u1');
     await broker.subscribeRoom('r1');
-    await publisher.spublish(Channels.room('r1'), '1\n{}');
+    await publisher.spublish(room('r1'), '1\n{}');
     await waitFor(() => got.length === 1, { what: 'the room event' });
 
     await broker.unsubscribeRoom('r1');
@@ -59,18 +62,18 @@ describe('RedisBrokerSubscription', () => {
       'everyone a frame for everyone',
     ]);
 
-    // Order across channels holds (one connection): a room event published before a
-    // delivery reaches the gateway before it.
+    // Order across channels holds (both on the room's shard): a room event published before a
+    // delivery from the same shard reaches the gateway before it.
     got.length = 0;
     await broker.subscribeRoom('r3');
-    await publisher.multi().spublish(Channels.room('r3'), '7\n{}').publish(Channels.gateway('gw-test'), 'caughtUp after 7').exec();
+    await publisher.multi().spublish(room('r3'), '7\n{}').spublish(Channels.shardToGateway(shardOf('r3', SHARDS), 'gw-test'), 'caughtUp after 7').exec();
     await waitFor(() => got.length === 2, { what: 'the room event and the delivery' });
     expect(got).toEqual(['room r3 7\n{}', 'gw caughtUp after 7']);
     await broker.unsubscribeRoom('r3');
 
     // And rooms can come back afterwards.
     await broker.subscribeRoom('r2');
-    await publisher.spublish(Channels.room('r2'), '\n{"x":1}');
+    await publisher.spublish(room('r2'), '\n{"x":1}');
     await waitFor(() => got.length === 3, { what: 'the second room event' });
     expect(got[2]).toBe('room r2 \n{"x":1}');
   });

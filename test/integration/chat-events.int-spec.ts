@@ -23,11 +23,10 @@ describe('chat events emitted by the messages service', () => {
 
   beforeAll(async () => {
     h = await OneShardHarness.start('chat_events', [alice, bob], { id: roomId, createdBy: alice.id });
-    h.sub.on('message', (_c: string, payload: string) => {
+    await h.listenForReplies((payload) => {
       const frame = JSON.parse(decodeDelivery(payload).frame);
       if (frame.ref) replies.set(frame.ref, frame);
     });
-    await h.listenForReplies();
   });
 
   afterAll(() => h?.stop());

@@ -4,7 +4,7 @@ import { RedisServerHandle, startRedisServer } from '@chat/devstack';
 import { createLogger } from '@chat/observability';
 import { PresenceService } from '@chat/presence';
 import { decodeDelivery, decodeRoomEvent, envelopeFields, InternalOp } from '@chat/protocol';
-import { Channels, createRedis, Groups, Keys, USER_ROOMS_LOADED } from '@chat/redis';
+import { Channels, createRedis, Groups, Keys, shardOf, USER_ROOMS_LOADED } from '@chat/redis';
 import { waitFor } from '../support/wait-for';
 
 /**
@@ -84,7 +84,9 @@ class Inbox {
   }
 }
 
-const onRoom = (roomId: string): Match => (m) => m.channel === Channels.room(roomId);
+/** Presence's config keeps the default shard count. */
+const roomChannel = (roomId: string) => Channels.room(roomId, shardOf(roomId, parseConfig({}).shards));
+const onRoom = (roomId: string): Match => (m) => m.channel === roomChannel(roomId);
 const onUser = (userId: string): Match => (m) => m.channel === Channels.user(userId);
 const presenceOf =
   (userId: string, status?: string): Match =>
@@ -93,7 +95,7 @@ const presenceOf =
 const typingIn =
   (roomId: string, userIds?: string[]): Match =>
   (m) =>
-    m.channel === Channels.room(roomId) &&
+    m.channel === roomChannel(roomId) &&
     m.frame.type === 'typing.updated' &&
     (userIds === undefined || JSON.stringify(m.frame.data.userIds) === JSON.stringify(userIds));
 const replyTo =
@@ -167,7 +169,7 @@ describe('PresenceService', () => {
   async function subscriber(rooms: string[], channels: string[]): Promise<Inbox> {
     const sub = createRedis(server.url, `presence-test-sub-${next}`);
     const inbox = new Inbox(sub);
-    for (const r of rooms) await sub.ssubscribe(Channels.room(r));
+    for (const r of rooms) await sub.ssubscribe(roomChannel(r));
     if (channels.length > 0) await sub.subscribe(...channels);
     return inbox;
   }

@@ -2,8 +2,8 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { PresenceStatus, RoomKind, User, mentionedNames, newRoomId } from '@chat/protocol';
 import { PresenceReader } from '@chat/presence';
+import { EndpointPolicy } from '@chat/outbound-http';
 import {
-  EndpointPolicy,
   NotificationRecipients,
   PushJobData,
   PushNotifier,

@@ -1,6 +1,6 @@
 import { MessagesService } from '@chat/messaging';
 import { decodeDelivery, decodeRoomEvent, newRoomId, newUserId } from '@chat/protocol';
-import { Channels, Keys } from '@chat/redis';
+import { Keys } from '@chat/redis';
 import { deferred } from '../support/deferred';
 import { OneShardHarness } from '../support/one-shard-harness';
 import { waitFor } from '../support/wait-for';
@@ -21,14 +21,12 @@ describe('fenced shard handover', () => {
 
   beforeAll(async () => {
     h = await OneShardHarness.start('handover', [alice], { id: roomId, createdBy: alice.id });
-    h.sub.on('smessage', (_c: string, payload: string) => {
+    await h.listenToRoom(roomId, (payload) => {
       const { seq, frame } = decodeRoomEvent(payload);
       const f = JSON.parse(frame);
       roomEvents.push({ seq, type: f.type, clientMsgId: f.data?.clientMsgId });
     });
-    h.sub.on('message', (_c: string, payload: string) => replies.push(JSON.parse(decodeDelivery(payload).frame)));
-    await h.sub.ssubscribe(Channels.room(roomId));
-    await h.listenForReplies();
+    await h.listenForReplies((payload) => replies.push(JSON.parse(decodeDelivery(payload).frame)));
   });
 
   afterAll(() => h?.stop());

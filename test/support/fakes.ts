@@ -1,6 +1,7 @@
 import type { ClientSocket, ConnectionData } from '@chat/gateway-core';
 import type { Logger } from '@chat/observability';
 import { ChatError, decodeDelivery, decodeRoomEvent } from '@chat/protocol';
+import { roomOfChannel } from '@chat/redis';
 import type { Effects } from '@chat/streams';
 import { Deferred, deferred } from './deferred';
 
@@ -75,7 +76,12 @@ export function fakeLogger(): FakeLogger {
   return { info: jest.fn(), warn: jest.fn(), error: jest.fn() } as unknown as FakeLogger;
 }
 
-/** One PUBLISH (to a gateway or user channel, with the delivery header) or SPUBLISH (to a room) of an outbox. */
+/**
+ * One delivery (to a gateway or user channel, with the delivery header) or room event of an
+ * outbox. Named as tests think of them, whatever channel carries them: a delivery is a
+ * `publish` to `gw:<id>` (also when a shard batch sent it on `gw:{shard}:<id>`), a room event
+ * an `spublish` to `room:{<roomId>}` (whichever shard's channel).
+ */
 export interface Flushed {
   command: 'publish' | 'spublish';
   channel: string;
@@ -84,14 +90,17 @@ export interface Flushed {
 }
 
 /** What a batch's effects would publish, in order (cache updates and other commands left out). */
+const SHARD_TO_GATEWAY = /^gw:\{\d+\}:(.*)$/;
+
 export async function flushed(out: Effects): Promise<Flushed[]> {
   const calls: Flushed[] = [];
   for (const [command, channel, payload] of out.list) {
-    if (command === 'publish') {
+    const fromShard = SHARD_TO_GATEWAY.exec(channel);
+    if (command === 'publish' || fromShard) {
       const d = decodeDelivery(payload);
-      calls.push({ command, channel, header: d.header as Record<string, unknown>, frame: d.frame ? JSON.parse(d.frame) : undefined });
+      calls.push({ command: 'publish', channel: fromShard ? `gw:${fromShard[1]}` : channel, header: d.header as Record<string, unknown>, frame: d.frame ? JSON.parse(d.frame) : undefined });
     } else if (command === 'spublish') {
-      calls.push({ command, channel, frame: JSON.parse(decodeRoomEvent(payload).frame) });
+      calls.push({ command, channel: `room:{${roomOfChannel(channel)}}`, frame: JSON.parse(decodeRoomEvent(payload).frame) });
     }
   }
   return calls;

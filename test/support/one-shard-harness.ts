@@ -67,9 +67,18 @@ export class OneShardHarness {
     return this.admin.xadd(Keys.inStream(0), '*', ...fields);
   }
 
-  /** Replies for the test's connections arrive on `sub` as 'message' events. */
-  listenForReplies(): Promise<unknown> {
-    return this.sub.subscribe(Channels.gateway('gw-test'));
+  /** Replies for the test's connections: shard 0's channel to `gw-test`. */
+  async listenForReplies(onReply: (payload: string) => void): Promise<void> {
+    const channel = Channels.shardToGateway(0, 'gw-test');
+    this.sub.on('smessage', (c: string, payload: string) => c === channel && onReply(payload));
+    await this.sub.ssubscribe(channel);
+  }
+
+  /** Live events of a room (on shard 0). */
+  async listenToRoom(roomId: string, onEvent: (payload: string) => void): Promise<void> {
+    const channel = Channels.room(roomId, 0);
+    this.sub.on('smessage', (c: string, payload: string) => c === channel && onEvent(payload));
+    await this.sub.ssubscribe(channel);
   }
 
   async stop(): Promise<void> {

@@ -9,11 +9,12 @@ import { startMessages } from '../../messages/src/messages.app';
 import { startPresence } from '../../presence/src/presence.app';
 import { startPush } from '../../push/src/push.app';
 import { startSearch } from '../../search/src/search.app';
+import { startWebhooks } from '../../webhooks/src/webhooks.app';
 import { ensureLocalRedis } from './local-redis';
 
 /**
  * `npm start`: every app in one process — api (with the web client), messages, presence,
- * search, push (BullMQ on the same Redis), gateway, the gRPC door —
+ * search, push and webhooks (BullMQ on the same Redis), gateway, the gRPC door —
  * on embedded PGlite under DATA_DIR unless DATABASE_URL is set, and a private Redis when
  * none answers. The same code as the containers, only wired into one process.
  */
@@ -30,6 +31,7 @@ runMain('chat', async (config, logger) => {
   const presence = await startPresence(cfg, { logger: loggerOf('presence') });
   const search = await startSearch(cfg, { db, logger: loggerOf('search') });
   const push = await startPush(cfg, { db, logger: loggerOf('push') });
+  const webhooks = await startWebhooks(cfg, { db, logger: loggerOf('webhooks') });
   const gateway = await startGateway(cfg, loggerOf('gateway'));
   const grpc = await startGrpcGateway(cfg, loggerOf('grpc-gateway'));
 
@@ -46,6 +48,7 @@ runMain('chat', async (config, logger) => {
     close: async () => {
       // Both doors drain at once: one after the other could outlast the shutdown deadline.
       await Promise.all([gateway.close(), grpc.close()]);
+      await webhooks.close();
       await push.close();
       await search.close();
       await presence.close();

@@ -12,6 +12,13 @@ import { rejectControlCharacters } from './http/reject-control-characters';
 import { securityHeaders } from './http/security-headers';
 import { serveWebClient, webDirOf } from './http/web-client';
 import { serveAdminPage } from './admin/admin-page';
+import { SessionAuthenticator } from '@chat/accounts';
+import { RunningDoorGateway, SessionPool, startDoorGateway } from '@chat/door';
+import { ChatReads, GraphqlDoor, graphqlWsServer, GraphqlWsServer } from '@chat/graphql';
+import { MAX_FRAME_BYTES } from '@chat/protocol';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { GRAPHQL_READS } from './graphql/graphql.tokens';
 
 export interface RunningApi {
   /** The port actually bound (differs from config when it asked for 0). */
@@ -26,15 +33,31 @@ export async function startApi(config: Config, deps: { db: Database; logger: Log
   // Throttle counters and token revocations. A request fails (503) rather than wait for a
   // Redis that is down: one retry, then the error.
   const redis = createRedis(config.redis.url, 'api', { maxRetriesPerRequest: 1 }, deps.logger);
+  let graphqlGateway: RunningDoorGateway | undefined;
+  let graphqlSessions: SessionPool | undefined;
   let app: NestExpressApplication;
   try {
-    app = await createApp(config, { ...deps, redis });
+    // The GraphQL door's sessions live on a gateway of their own in this process (libs/door):
+    // its mutations and subscriptions go through the streams and channels a WebSocket's do.
+    if (config.graphql.enabled) {
+      const gateway = (graphqlGateway = await startDoorGateway(config, deps.logger, { idPrefix: 'graphql' }));
+      graphqlSessions = new SessionPool((token) => gateway.openSession(token, { events: false }), config.door.sessionIdleMs);
+    }
+    app = await createApp(config, { ...deps, redis, graphqlDoor: graphqlGateway && graphqlSessions && { gateway: graphqlGateway, sessions: graphqlSessions } });
   } catch (err) {
+    graphqlSessions?.close();
+    await graphqlGateway?.close();
     redis.disconnect();
     throw err;
   }
+  const graphqlWs = graphqlGateway ? attachGraphqlWs(app, graphqlGateway, deps.logger) : undefined;
+  // Sockets first (their sessions end with them), then HTTP, then the pooled sessions and the
+  // door's gateway, then Redis.
   const close = async () => {
+    await graphqlWs?.close();
     await app.close();
+    graphqlSessions?.close();
+    await graphqlGateway?.close();
     redis.disconnect();
   };
   try {
@@ -46,6 +69,24 @@ export async function startApi(config: Config, deps: { db: Database; logger: Log
   }
   const { port } = app.getHttpServer().address() as AddressInfo;
   return { port, close };
+}
+
+/** graphql-transport-ws on the api's own HTTP server, path /graphql; any other upgrade is refused. */
+function attachGraphqlWs(app: NestExpressApplication, gateway: RunningDoorGateway, logger: Logger): GraphqlWsServer {
+  const sessions = app.get(SessionAuthenticator);
+  const server = graphqlWsServer({
+    door: app.get(GraphqlDoor),
+    reads: app.get<ChatReads>(GRAPHQL_READS),
+    authenticate: (token) => sessions.userOfToken(token),
+    openSession: (token) => gateway.openSession(token),
+    logger,
+    maxPayloadBytes: MAX_FRAME_BYTES,
+  });
+  (app.getHttpServer() as Server).on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (new URL(request.url ?? '/', 'http://api').pathname === '/graphql') return server.handleUpgrade(request, socket, head);
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
+  return server;
 }
 
 async function createApp(config: Config, deps: Omit<ApiDeps, 'config'>): Promise<NestExpressApplication> {

@@ -2,6 +2,7 @@ import {
   AccountsService,
   AuthThrottle,
   BearerGuard,
+  BotsService,
   GUEST_PROOF_GRACE_SECONDS,
   SessionAuthenticator,
   TokenRevocations,
@@ -10,7 +11,17 @@ import {
 import type { Config } from '@chat/config';
 import { Logger, ObservabilityModule, Readiness } from '@chat/observability';
 import { TokenService } from '@chat/auth';
-import { AttachmentRepository, Database, MessageRepository, RoomActivityRepository, RoomRepository, UserRepository } from '@chat/store';
+import {
+  AttachmentRepository,
+  BotRepository,
+  Database,
+  MessageRepository,
+  RoomActivityRepository,
+  RoomRepository,
+  UserRepository,
+  WebhookRepository,
+} from '@chat/store';
+import { RoomWebhooks } from '@chat/webhooks';
 import { AttachmentLinks, AttachmentsService, attachmentsMetrics, openAttachmentStorage, OrphanSweeper } from '@chat/attachments';
 import { join } from 'node:path';
 import { AttachmentsController } from './attachments/attachments.controller';
@@ -31,10 +42,20 @@ import { RoomReads } from './rooms/room-reads.service';
 import { RoomsController } from './rooms/rooms.controller';
 import { SearchController } from './search/search.controller';
 import { SearchQueries } from '@chat/search';
-import { EndpointPolicy, PushSubscriptions, vapidKeysOf } from '@chat/push';
+import { EndpointPolicy } from '@chat/outbound-http';
+import { PushSubscriptions, vapidKeysOf } from '@chat/push';
 import { PushController, VAPID_PUBLIC_KEY } from './push/push.controller';
 import { NotifyLevels } from './rooms/notify-levels.service';
 import { UsersController } from './users/users.controller';
+import { BotsController } from './bots/bots.controller';
+import { WebhooksController } from './webhooks/webhooks.controller';
+import type { RunningDoorGateway } from '@chat/door';
+import { DoorSessions, GraphqlDoor, PersistedQueries, RedisPersistedQueryStore } from '@chat/graphql';
+import { MemberList } from '@chat/messaging';
+import { RedisPresenceReader } from '@chat/presence';
+import { GraphqlController } from './graphql/graphql.controller';
+import { graphqlReadsOf } from './graphql/graphql-reads';
+import { GRAPHQL_DOOR_SESSIONS, GRAPHQL_READS } from './graphql/graphql.tokens';
 
 export interface ApiDeps {
   config: Config;
@@ -42,6 +63,8 @@ export interface ApiDeps {
   logger: Logger;
   /** Throttle counters and token revocations (owned by the caller, closed after the app). */
   redis: Redis;
+  /** The GraphQL door's gateway (GRAPHQL_ENABLED) and the pooled sessions HTTP mutations go through. */
+  graphqlDoor?: { gateway: RunningDoorGateway; sessions: DoorSessions };
 }
 
 /**
@@ -50,13 +73,18 @@ export interface ApiDeps {
  */
 @Module({})
 export class ApiModule {
-  static forRoot({ config, db, logger, redis }: ApiDeps): DynamicModule {
+  static forRoot({ config, db, logger, redis, graphqlDoor }: ApiDeps): DynamicModule {
     const users = new UserRepository(db);
     const rooms = new RoomRepository(db);
     const messages = new MessageRepository(db);
     const tokens = new TokenService(config.auth.jwtSecret, config.auth.ttlSeconds);
-    // Kept as long as a token issued before it could still be accepted (as a guest's proof).
-    const revocations = new TokenRevocations(redis, (config.auth.ttlSeconds + GUEST_PROOF_GRACE_SECONDS) * 1000);
+    const roomReads = new RoomReads(rooms, messages, new MemberList(rooms, new RedisPresenceReader(redis)));
+    const searchQueries = new SearchQueries(db);
+    // Kept as long as a token issued before it could still be accepted (as a guest's proof, or a bot's token).
+    const revocations = new TokenRevocations(
+      redis,
+      Math.max(config.auth.ttlSeconds + GUEST_PROOF_GRACE_SECONDS, config.bots.tokenTtlSeconds) * 1000,
+    );
     const storage = openAttachmentStorage(config.attachments);
     const attachmentRows = new AttachmentRepository(db);
     const metrics = attachmentsMetrics();
@@ -83,6 +111,28 @@ export class ApiModule {
           ],
         }
       : { controllers: [], providers: [] };
+    // /graphql exists only with GRAPHQL_ENABLED (default on); the WebSocket side is attached in api.app.ts.
+    const graphql = graphqlDoor
+      ? {
+          controllers: [GraphqlController],
+          providers: [
+            {
+              provide: GraphqlDoor,
+              useValue: new GraphqlDoor(
+                config.graphql,
+                new PersistedQueries(new RedisPersistedQueryStore(redis, config.graphql.persistedQueryTtlSeconds)),
+                (err) => logger.error({ err }, 'graphql operation failed'),
+              ),
+            },
+            { provide: GRAPHQL_READS, useValue: graphqlReadsOf(roomReads, searchQueries) },
+            { provide: GRAPHQL_DOOR_SESSIONS, useValue: graphqlDoor.sessions },
+          ],
+        }
+      : { controllers: [], providers: [] };
+    if (graphqlDoor) {
+      const door = graphqlDoor.gateway.readiness(new Readiness());
+      readiness.add('graphql', async () => (await door.report()).ready);
+    }
     return {
       module: ApiModule,
       imports: [ObservabilityModule.forRoot(readiness)],
@@ -94,10 +144,14 @@ export class ApiModule {
         UsersController,
         AttachmentsController,
         ClientConfigController,
+        BotsController,
+        WebhooksController,
         ...admin.controllers,
+        ...graphql.controllers,
       ],
       providers: [
         ...admin.providers,
+        ...graphql.providers,
         { provide: API_CONFIG, useValue: config },
         { provide: API_LOGGER, useValue: logger },
         { provide: SessionAuthenticator, useValue: new SessionAuthenticator(tokens, revocations) },
@@ -106,13 +160,24 @@ export class ApiModule {
           useValue: new AccountsService(users, tokens, revocations, { guestLogin: config.auth.guestLogin }),
         },
         { provide: AuthThrottle, useValue: new AuthThrottle(new WindowCounter(redis), config.auth.throttle) },
-        { provide: RoomReads, useValue: new RoomReads(rooms, messages) },
+        { provide: RoomReads, useValue: roomReads },
         { provide: NotifyLevels, useValue: new NotifyLevels(rooms) },
         // Only the public half: the api signs nothing.
         { provide: VAPID_PUBLIC_KEY, useValue: { publicKey: vapidKeysOf(config.push).publicKey } },
         { provide: PushSubscriptions, useValue: new PushSubscriptions(db, config.push.maxSubscriptionsPerUser) },
         { provide: EndpointPolicy, useValue: new EndpointPolicy(config.push.allowPrivateEndpoints) },
-        { provide: SearchQueries, useValue: new SearchQueries(db) },
+        { provide: SearchQueries, useValue: searchQueries },
+        {
+          provide: BotsService,
+          useValue: new BotsService(new BotRepository(db), tokens, revocations, config.bots),
+        },
+        {
+          provide: RoomWebhooks,
+          useValue: new RoomWebhooks(rooms, new WebhookRepository(db), new EndpointPolicy(config.webhooks.allowPrivateEndpoints), {
+            maxPerRoom: config.webhooks.maxPerRoom,
+            logSize: config.webhooks.logSize,
+          }),
+        },
         { provide: UserRepository, useValue: users },
         {
           provide: AttachmentsService,

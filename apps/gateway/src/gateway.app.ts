@@ -16,7 +16,7 @@ export async function startGateway(config: Config, logger: Logger) {
   let server: ReturnType<typeof createUwsServer> | undefined;
   const gateway = new Gateway(
     gatewayOptionsOf(config, config.gateway.id),
-    redisGatewayPorts(commands, subscriber, config.gateway.id),
+    redisGatewayPorts(commands, subscriber, config.gateway.id, config.shards),
     new TokenService(config.auth.jwtSecret, config.auth.ttlSeconds),
     { publish: (topic, message) => server!.publish(topic, message) },
     logger,

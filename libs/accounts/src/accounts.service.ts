@@ -1,5 +1,5 @@
 import { hashPassword, verifyPassword } from '@chat/auth';
-import { ChatError, ErrorCode, newUserId, User } from '@chat/protocol';
+import { ChatError, ErrorCode, isBotUserId, newUserId, User, userRef } from '@chat/protocol';
 import type { UserRepository } from '@chat/store';
 import { randomBytes } from 'node:crypto';
 import { GuestLoginBody, LoginBody, RegisterBody } from './accounts.schema';
@@ -115,7 +115,7 @@ export class AccountsService {
   }
 
   private async session(user: User): Promise<Session> {
-    return { token: await this.tokens.sign(user), user: { id: user.id, username: user.username } };
+    return { token: await this.tokens.sign(user), user: userRef(user.id, user.username) };
   }
 
   private decoy(): Promise<string> {
@@ -125,6 +125,7 @@ export class AccountsService {
 }
 
 function asGuest(record: { id: string; username: string; passwordHash: string | null }): User {
+  if (isBotUserId(record.id)) throw new ChatError(ErrorCode.CONFLICT, `username "${record.username}" belongs to a bot`);
   if (record.passwordHash !== null) {
     throw new ChatError(ErrorCode.CONFLICT, `username "${record.username}" belongs to a registered account`);
   }

@@ -1,6 +1,7 @@
 export * from './accounts.schema';
 export * from './accounts.service';
 export * from './auth-throttle';
+export * from './bots.service';
 export * from './bearer-token';
 export * from './bearer.guard';
 export * from './client-address';

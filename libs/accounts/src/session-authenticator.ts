@@ -15,7 +15,12 @@ export class SessionAuthenticator {
   ) {}
 
   async userOf(authorization: string | string[] | undefined): Promise<User> {
-    const claims = await this.tokens.verifyClaims(bearerTokenOf(authorization));
+    return this.userOfToken(bearerTokenOf(authorization));
+  }
+
+  /** The same check for a token that came without a header (a GraphQL `connection_init` payload). */
+  async userOfToken(token: string): Promise<User> {
+    const claims = await this.tokens.verifyClaims(token);
     if (claims.issuedAtMs < (await this.revocations.revokedBefore(claims.user.id))) {
       throw new ChatError(ErrorCode.UNAUTHORIZED, 'invalid token: revoked');
     }

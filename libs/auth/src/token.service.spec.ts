@@ -53,4 +53,14 @@ describe('TokenService', () => {
     const noExp = handMade({ alg: 'HS256' }, { sub: alice.id, username: 'alice', iat: 1 });
     expect(() => tokens.verifySession(noExp)).toThrow(/exp/);
   });
+
+  it('marks a bot by its id, and signs a bot token for the TTL asked', async () => {
+    const bot = { id: 'bot0123456789abcdef', username: 'helper' };
+    const token = await tokens.sign(bot, Date.now(), 86_400);
+    await expect(tokens.verify(token)).resolves.toEqual({ ...bot, bot: true });
+    const session = tokens.verifySession(token);
+    expect(session.user).toEqual({ ...bot, bot: true });
+    expect(session.expiresAt).toBe(Math.floor(session.issuedAtMs / 1000) + 86_400);
+    expect(tokens.verifySync(await tokens.sign({ id: 'botany', username: 'plants' }))).toEqual({ id: 'botany', username: 'plants' });
+  });
 });

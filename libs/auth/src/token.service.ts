@@ -1,4 +1,4 @@
-import { ChatError, ErrorCode, User } from '@chat/protocol';
+import { ChatError, ErrorCode, User, userRef } from '@chat/protocol';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 
@@ -38,13 +38,14 @@ export class TokenService {
     this.secret = Buffer.from(secret, 'utf8');
   }
 
-  async sign(user: User, nowMs = Date.now()): Promise<string> {
+  /** `ttlSeconds`: the service's session TTL unless given (bot tokens live longer). */
+  async sign(user: User, nowMs = Date.now(), ttlSeconds = this.ttlSeconds): Promise<string> {
     const now = Math.floor(nowMs / 1000);
     return new SignJWT({ username: user.username, iatMs: nowMs })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(user.id)
       .setIssuedAt(now)
-      .setExpirationTime(now + this.ttlSeconds)
+      .setExpirationTime(now + ttlSeconds)
       .sign(this.key);
   }
 
@@ -64,7 +65,7 @@ export class TokenService {
       });
       const { sub, username, exp } = payload as Record<string, unknown>;
       if (typeof sub !== 'string' || typeof username !== 'string') throw new Error('token lacks sub or username');
-      return { user: { id: sub, username }, issuedAtMs: issuedAtMsOf(payload), expiresAt: exp as number, expiresAtMs: (exp as number) * 1000 };
+      return { user: userRef(sub, username), issuedAtMs: issuedAtMsOf(payload), expiresAt: exp as number, expiresAtMs: (exp as number) * 1000 };
     } catch (err) {
       throw new ChatError(ErrorCode.UNAUTHORIZED, `invalid token: ${(err as Error).message}`);
     }
@@ -104,7 +105,7 @@ export class TokenService {
     if (typeof claims.nbf === 'number' && claims.nbf > now) fail('"nbf" claim timestamp check failed');
     if (typeof claims.sub !== 'string' || typeof claims.username !== 'string') fail('token lacks sub or username');
     return {
-      user: { id: claims.sub as string, username: claims.username as string },
+      user: userRef(claims.sub as string, claims.username as string),
       issuedAtMs: issuedAtMsOf(claims),
       expiresAt: claims.exp as number,
     };

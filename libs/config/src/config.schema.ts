@@ -1,3 +1,4 @@
+import { clusterConnectionString } from '@chat/redis';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
@@ -37,6 +38,14 @@ export const EnvSchema = z
     /** How long an app waits at start for Redis and PostgreSQL before it exits naming the variable. */
     STARTUP_TIMEOUT_MS: positive.default(30_000),
     REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+    /**
+     * A Redis Cluster instead of one server: `host:port` seeds, comma-separated (a few nodes
+     * suffice). Credentials and TLS (`rediss:`) still come from REDIS_URL.
+     */
+    REDIS_CLUSTER_NODES: z
+      .string()
+      .regex(/^\s*[^\s,:]+:\d+\s*(,\s*[^\s,:]+:\d+\s*)*$/, 'a comma-separated list of host:port')
+      .optional(),
     DATABASE_URL: z.string().url().optional(),
     DATA_DIR: z.string().default('./data'),
     API_PORT: port.default(3000),
@@ -50,7 +59,7 @@ export const EnvSchema = z
     /** The gRPC door's gRPC listener (HTTP/2). */
     GRPC_PORT: port.default(50051),
     /** The gRPC door's HTTP side: /healthz, /readyz, /metrics. */
-    GRPC_HTTP_PORT: port.default(3005),
+    GRPC_HTTP_PORT: port.default(3006),
     /** Events a dead push instance left pending this long are taken over by another. */
     PUSH_CLAIM_IDLE_MS: positive.min(100).default(30_000),
     /** Push jobs one push instance sends at once. */
@@ -75,6 +84,28 @@ export const EnvSchema = z
     VAPID_PRIVATE_KEY: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'a base64url P-256 private key (32 bytes)').optional(),
     /** Who runs this server, for push services to contact (RFC 8292 `sub`): mailto: or https: */
     VAPID_SUBJECT: z.string().regex(/^(mailto:\S+@\S+|https:\/\/\S+)$/, 'mailto:address or https://url').default('mailto:admin@localhost'),
+    WEBHOOKS_PORT: port.default(3005),
+    /** Events a dead webhooks instance left pending this long are taken over by another. */
+    WEBHOOK_CLAIM_IDLE_MS: positive.min(100).default(30_000),
+    /** Webhook deliveries one webhooks instance runs at once. */
+    WEBHOOK_CONCURRENCY: positive.max(1000).default(16),
+    /** Tries per event and webhook (the first included) on 429, 5xx and network errors. */
+    WEBHOOK_ATTEMPTS: positive.max(50).default(8),
+    /** First retry delay; doubled each try (full jitter), or the receiver's Retry-After when longer. */
+    WEBHOOK_BACKOFF_MS: positive.default(2000),
+    /** A delivery whose webhooks instance died is retried after this long (BullMQ lock and stalled check). */
+    WEBHOOK_JOB_LOCK_MS: positive.min(1000).default(30_000),
+    WEBHOOK_TIMEOUT_MS: positive.default(10_000),
+    /** A webhook is disabled after this many failed delivery attempts in a row (its owner re-enables it). */
+    WEBHOOK_DISABLE_AFTER: positive.max(1000).default(10),
+    /** Delivery attempts kept per webhook in its log (older ones are deleted). */
+    WEBHOOK_LOG_SIZE: positive.max(10_000).default(100),
+    WEBHOOK_MAX_PER_ROOM: positive.max(100).default(10),
+    /** Accept http:// webhook URLs and private, loopback and link-local addresses (tests, receivers inside the network). */
+    WEBHOOK_ALLOW_PRIVATE_ENDPOINTS: bool.default(false),
+    /** How long a bot token is valid (revoked or rotated at any time by the bot's owner). */
+    BOT_TOKEN_TTL_SECONDS: positive.default(365 * 24 * 3600),
+    BOTS_PER_USER: positive.max(1000).default(10),
     PUBLIC_WS_URL: z.string().url().optional(),
     WEB_DIR: z.string().optional(),
     // Unset outside production: a generated secret kept under DATA_DIR (see loadConfig).
@@ -131,6 +162,9 @@ export const EnvSchema = z
     RATE_USER_WINDOW_MS: positive.min(100).default(60_000),
     RATE_USER_FRAMES: positive.default(1200),
     RATE_USER_SENDS: positive.default(300),
+    /** The per-user window limits of bot accounts (same window, RATE_USER_WINDOW_MS). */
+    RATE_BOT_FRAMES: positive.default(600),
+    RATE_BOT_SENDS: positive.default(120),
     /** How often a gateway adds its local per-user counts to the shared ones (ms). */
     RATE_USER_SYNC_MS: positive.min(10).max(1000).default(100),
     /** Sockets one user may hold open on one gateway; one more is closed 4008. */
@@ -164,6 +198,16 @@ export const EnvSchema = z
     S3_ACCESS_KEY_ID: z.string().min(1).optional(),
     S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
     S3_FORCE_PATH_STYLE: bool.default(false),
+    /** The GraphQL door at the api's /graphql (HTTP and graphql-transport-ws); off: /graphql is a 404. */
+    GRAPHQL_ENABLED: bool.default(true),
+    /** Schema introspection (`__schema`, `__type`); unset: on, except with NODE_ENV=production. */
+    GRAPHQL_INTROSPECTION: bool.optional(),
+    /** Deepest selection nesting a GraphQL operation may have (introspection fields aside). */
+    GRAPHQL_MAX_DEPTH: positive.max(100).default(8),
+    /** Highest cost an operation may have: 1 per field, times the list size below list fields. */
+    GRAPHQL_MAX_COST: positive.default(5000),
+    /** How long a persisted query (by its sha256) stays known after it was last registered. */
+    GRAPHQL_PERSISTED_QUERY_TTL_SECONDS: positive.default(7 * 24 * 3600),
   })
   .refine((env) => env.STORAGE !== 's3' || env.S3_BUCKET !== undefined, {
     message: 'STORAGE=s3 needs S3_BUCKET',
@@ -204,7 +248,8 @@ export function toConfig(env: Env, sources: ConfigSources) {
     logFormat: env.LOG_FORMAT,
     host: env.HOST,
     startupTimeoutMs: env.STARTUP_TIMEOUT_MS,
-    redis: { url: env.REDIS_URL },
+    /** One connection string for both: see libs/redis RedisTarget. */
+    redis: { url: env.REDIS_CLUSTER_NODES ? clusterConnectionString(env.REDIS_URL, env.REDIS_CLUSTER_NODES) : env.REDIS_URL },
     database: { url: env.DATABASE_URL, dataDir: env.DATA_DIR },
     auth: {
       jwtSecret: env.JWT_SECRET ?? sources.devSecret(env.DATA_DIR),
@@ -241,6 +286,7 @@ export function toConfig(env: Env, sources: ConfigSources) {
         sends: { perSecond: env.RATE_CONN_SENDS_PER_SEC, burst: env.RATE_CONN_SENDS_BURST },
       },
       user: { windowMs: env.RATE_USER_WINDOW_MS, frames: env.RATE_USER_FRAMES, sends: env.RATE_USER_SENDS, syncMs: env.RATE_USER_SYNC_MS },
+      bot: { windowMs: env.RATE_USER_WINDOW_MS, frames: env.RATE_BOT_FRAMES, sends: env.RATE_BOT_SENDS, syncMs: env.RATE_USER_SYNC_MS },
     },
     presence: {
       port: env.PRESENCE_PORT,
@@ -274,6 +320,20 @@ export function toConfig(env: Env, sources: ConfigSources) {
       vapidSubject: env.VAPID_SUBJECT,
       dataDir: env.DATA_DIR,
     },
+    webhooks: {
+      port: env.WEBHOOKS_PORT,
+      claimIdleMs: env.WEBHOOK_CLAIM_IDLE_MS,
+      concurrency: env.WEBHOOK_CONCURRENCY,
+      attempts: env.WEBHOOK_ATTEMPTS,
+      backoffMs: env.WEBHOOK_BACKOFF_MS,
+      jobLockMs: env.WEBHOOK_JOB_LOCK_MS,
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      disableAfter: env.WEBHOOK_DISABLE_AFTER,
+      logSize: env.WEBHOOK_LOG_SIZE,
+      maxPerRoom: env.WEBHOOK_MAX_PER_ROOM,
+      allowPrivateEndpoints: env.WEBHOOK_ALLOW_PRIVATE_ENDPOINTS,
+    },
+    bots: { tokenTtlSeconds: env.BOT_TOKEN_TTL_SECONDS, perUser: env.BOTS_PER_USER },
     messages: {
       port: env.MESSAGES_PORT,
       batchSize: env.BATCH_SIZE,
@@ -299,6 +359,13 @@ export function toConfig(env: Env, sources: ConfigSources) {
             : undefined,
         forcePathStyle: env.S3_FORCE_PATH_STYLE,
       },
+    },
+    graphql: {
+      enabled: env.GRAPHQL_ENABLED,
+      introspection: env.GRAPHQL_INTROSPECTION ?? env.NODE_ENV !== 'production',
+      maxDepth: env.GRAPHQL_MAX_DEPTH,
+      maxCost: env.GRAPHQL_MAX_COST,
+      persistedQueryTtlSeconds: env.GRAPHQL_PERSISTED_QUERY_TTL_SECONDS,
     },
     /** The durable-change streams `chat:events:{shard}` (search, push read them in their own groups). */
     events: { maxLen: env.EVENTS_MAXLEN },

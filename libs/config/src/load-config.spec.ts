@@ -242,4 +242,20 @@ describe('parseConfig', () => {
       expect(KNOWN_BAD_SECRETS).not.toContain(a);
     });
   });
+  describe('GraphQL', () => {
+    const strong = 'a-real-secret-of-enough-length-0123456789';
+    it('introspection is on outside production and off in production unless GRAPHQL_INTROSPECTION says', () => {
+      expect(parseConfig({}).graphql).toMatchObject({ enabled: true, introspection: true, maxDepth: 8, maxCost: 5000 });
+      expect(parseConfig({ NODE_ENV: 'production', JWT_SECRET: strong }).graphql.introspection).toBe(false);
+      expect(parseConfig({ NODE_ENV: 'production', JWT_SECRET: strong, GRAPHQL_INTROSPECTION: 'true' }).graphql.introspection).toBe(true);
+      expect(parseConfig({ GRAPHQL_INTROSPECTION: 'false' }).graphql.introspection).toBe(false);
+    });
+
+    it('refuses limits that are not positive integers', () => {
+      expect(problemsOf({ GRAPHQL_MAX_DEPTH: '0', GRAPHQL_MAX_COST: 'lots' })).toEqual([
+        expect.stringMatching(/^GRAPHQL_MAX_DEPTH:/),
+        expect.stringMatching(/^GRAPHQL_MAX_COST:/),
+      ]);
+    });
+  });
 });

@@ -1,3 +1,4 @@
 export * from './free-port';
 export * from './redis-server';
 export * from './stack';
+export * from './redis-cluster';

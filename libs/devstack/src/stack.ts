@@ -23,6 +23,8 @@ export interface StackOptions {
   push?: number;
   /** gRPC door gateways (apps/grpc-gateway; none unless asked). */
   grpcGateways?: number;
+  /** Webhooks instances (none unless asked). */
+  webhooks?: number;
   env?: Record<string, string>;
 }
 
@@ -71,6 +73,7 @@ const ENTRY = {
   search: 'dist/apps/search/src/main.js',
   push: 'dist/apps/push/src/main.js',
   'grpc-gateway': 'dist/apps/grpc-gateway/src/main.js',
+  webhooks: 'dist/apps/webhooks/src/main.js',
 } as const;
 const PORT_VAR = {
   api: 'API_PORT',
@@ -80,6 +83,7 @@ const PORT_VAR = {
   search: 'SEARCH_PORT',
   push: 'PUSH_PORT',
   'grpc-gateway': 'GRPC_HTTP_PORT',
+  webhooks: 'WEBHOOKS_PORT',
 } as const;
 
 const GENEROUS_AUTH_THROTTLES: Record<string, string> = {
@@ -158,6 +162,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     for (let i = 0; i < (options.presence ?? 1); i++) await launch('presence');
     for (let i = 0; i < (options.search ?? 0); i++) await launch('search');
     for (let i = 0; i < (options.push ?? 0); i++) await launch('push');
+    for (let i = 0; i < (options.webhooks ?? 0); i++) await launch('webhooks');
     const gateways = await Promise.all(gatewayPorts.map((port) => launch('gateway', {}, port)));
     const grpcGateways = await Promise.all(Array.from({ length: options.grpcGateways ?? 0 }, () => launch('grpc-gateway')));
     return {

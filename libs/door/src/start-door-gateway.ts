@@ -21,7 +21,7 @@ export async function startDoorGateway(config: Config, logger: Logger, { idPrefi
   const subscriber = createRedis(config.redis.url, `${id}:pubsub`, {}, logger);
   const door = new DoorGateway(
     gatewayOptionsOf(config, id),
-    redisGatewayPorts(commands, subscriber, id),
+    redisGatewayPorts(commands, subscriber, id, config.shards),
     new TokenService(config.auth.jwtSecret, config.auth.ttlSeconds),
     {
       budget: { maxBytes: config.door.maxQueuedBytes, maxFrames: config.door.maxQueuedFrames },

@@ -18,6 +18,7 @@ import { RoomCatchups } from './room-catchups';
 import { RoomSubscriptions } from './room-subscriptions';
 import { SessionExpiries } from './session-expiries';
 import { SessionOpener } from './session-opener';
+import { AccountRateLimiters } from './account-rate-limiters';
 import { UserRateLimiter, UserRates } from './user-rate-limiter';
 
 export interface GatewayOptions {
@@ -30,7 +31,8 @@ export interface GatewayOptions {
   maxSocketsPerUser: number;
   /** How often the gateway tells the presence service it is alive. */
   heartbeatIntervalMs: number;
-  rates: { connection: ConnectionRates; user: UserRates };
+  /** `bot`: the per-user limits of bot accounts (the user limits when absent). */
+  rates: { connection: ConnectionRates; user: UserRates; bot?: UserRates };
 }
 
 /** The presence service's view of the gateway itself (heartbeats carry no user). */
@@ -54,7 +56,7 @@ export class Gateway {
   private readonly deliveries: DeliveryRouter;
   private readonly forwarder: Forwarder;
   private readonly connectionLimits: ConnectionRateLimiter;
-  private readonly userLimits: UserRateLimiter;
+  private readonly userLimits: AccountRateLimiters;
   private readonly expiries = new SessionExpiries();
   /** Sockets still without hello: the sweep closes those that wait too long. */
   private readonly waiting = new Set<ClientSocket>();
@@ -72,7 +74,11 @@ export class Gateway {
     const { broker } = ports;
     const forwarder = (this.forwarder = new Forwarder(ports.ops, options.id, options.shards));
     this.connectionLimits = new ConnectionRateLimiter(options.rates.connection);
-    this.userLimits = new UserRateLimiter(ports.rateLimits, options.rates.user, (err) => this.logger.warn({ err }, 'rate count sync failed'));
+    const onSyncError = (err: unknown) => this.logger.warn({ err }, 'rate count sync failed');
+    this.userLimits = new AccountRateLimiters(
+      new UserRateLimiter(ports.rateLimits, options.rates.user, onSyncError),
+      new UserRateLimiter(ports.rateLimits, options.rates.bot ?? options.rates.user, onSyncError),
+    );
     this.rooms = new RoomSubscriptions(
       new RefCountedSubscriptions(
         (roomId) => broker.subscribeRoom(roomId),

@@ -1,10 +1,9 @@
 import type { Metadata } from '@grpc/grpc-js';
-import { DoorSession, OpInput } from '@chat/door';
+import { DoorSession, OpInput, SessionPool } from '@chat/door';
 import { Op, ReplyDataOf } from '@chat/protocol';
 import { SendMessageRequest, sendOp } from './chat-actions';
 import { bearerToken, toGrpcError } from './grpc-status';
 import { toProtoJoined, toProtoMember, toProtoMessage, toProtoRoom } from './proto-objects';
-import { SessionPool } from './session-pool';
 
 /**
  * The unary methods of chat.ChatService: each is one op on the caller's pooled session,

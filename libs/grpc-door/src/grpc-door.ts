@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import type { DoorSession, OpenSessionOptions } from '@chat/door';
+import { SessionPool } from '@chat/door';
 import { loadSync } from '@grpc/proto-loader';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import { ChatStreamCall, serveChatStream } from './chat-stream';
@@ -8,7 +9,6 @@ import { CHAT_PROTO_LOADER, CHAT_PROTO_PATH } from './chat-proto';
 import { ChatUnaryCalls } from './chat-unary-calls';
 import { GrpcDoorMetrics } from './grpc-door.metrics';
 import { encodeOncePerObject } from './shared-serializer';
-import { SessionPool } from './session-pool';
 
 export const CHAT_SERVICE = 'chat.ChatService';
 

@@ -6,7 +6,6 @@ export * from './grpc-door';
 export * from './grpc-door.metrics';
 export * from './grpc-status';
 export * from './proto-objects';
-export * from './session-pool';
 export * from './shared-serializer';
 export * from './status-details';
 export * from './timestamps';

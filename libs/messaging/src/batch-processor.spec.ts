@@ -80,7 +80,7 @@ describe('BatchProcessor', () => {
     onOpFailed = jest.fn();
     logger = fakeLogger();
     fence = { shard: 3, epoch: 7, assertValid: jest.fn() };
-    processor = new BatchProcessor(table, { handleBatch } as unknown as MessageSendHandler, runFenced, onOpFailed, MessagingMetrics.get(), logger, 1000);
+    processor = new BatchProcessor(table, { handleBatch } as unknown as MessageSendHandler, runFenced, onOpFailed, MessagingMetrics.get(), logger, { shards: 1, eventsMaxLen: 1000 });
   });
 
   it('handles entries in stream order, one handler call each', async () => {
@@ -233,7 +233,7 @@ describe('BatchProcessor', () => {
     });
 
     it('without a send handler (the read path) a send is refused BAD_REQUEST', async () => {
-      processor = new BatchProcessor(table, undefined, runFenced, onOpFailed, MessagingMetrics.get(), logger, 1000);
+      processor = new BatchProcessor(table, undefined, runFenced, onOpFailed, MessagingMetrics.get(), logger, { shards: 1, eventsMaxLen: 1000 });
       const out = await processor.process(STREAM, [entry('1-0', send('m1', 's1'))], { redelivered: false });
       expect((await published(out)).map((p) => p.frame)).toEqual([
         { type: 'reply', ref: 's1', ok: false, error: { code: 'BAD_REQUEST', message: 'op message.send is not handled on this stream' } },
@@ -322,8 +322,8 @@ describe('BatchProcessor', () => {
       });
       const out = await processBatch([entry('1-0', frame('room.list')), entry('2-0', join('j1'))]);
       expect(out.list.map(([command, key]) => [command, key])).toEqual([
-        ['spublish', 'room:{r0}'],
-        ['publish', 'gw:gw-1'],
+        ['spublish', 'room:{0}:r0'],
+        ['spublish', 'gw:{3}:gw-1'],
       ]);
       expect((await published(out))[1].frame).toEqual({ type: 'reply', ref: 'j1', ok: false, error: { code: 'ROOM_FULL', message: 'room r1 is full' } });
     });
@@ -381,7 +381,7 @@ describe('BatchProcessor', () => {
           throw typeError();
         });
         const out = await processBatch([entry('1-0', join('j1'))]);
-        expect(out.list.map(([command]) => command)).toEqual(['publish']);
+        expect(out.list.map(([command, channel]) => [command, channel])).toEqual([['spublish', 'gw:{3}:gw-1']]);
         expect((await published(out))[0].frame).toMatchObject({ ref: 'j1', ok: false, error: { code: 'INTERNAL' } });
       });
 

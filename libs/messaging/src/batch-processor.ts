@@ -1,6 +1,6 @@
-import { ChatError, ClientFrame, decodeInternalOp, envelopeFromFields, ErrorCode, parseClientFrame } from '@chat/protocol';
+import { ChatError, ClientFrame, decodeInternalOp, envelopeFromFields, ErrorCode, parseClientFrame, userRef } from '@chat/protocol';
 import { Logger } from '@chat/observability';
-import { Keys, StreamEntry } from '@chat/redis';
+import { StreamEntry } from '@chat/redis';
 import { WriteFence } from '@chat/store';
 import { BatchContext, BatchHandler, ChatEffects, internalErrorReply, isFencedError, isTransientError, unavailableReplies } from '@chat/streams';
 import { MessageSendHandler, SendItem } from './handlers/message-send.handler';
@@ -39,8 +39,8 @@ export class BatchProcessor implements BatchHandler {
     private readonly onOpFailed: () => void,
     private readonly metrics: MessagingMetrics,
     private readonly logger: Logger,
-    /** Entries each shard's event stream keeps (EVENTS_MAXLEN). */
-    private readonly eventsMaxLen: number,
+    /** S, and the entries each shard's event stream keeps (EVENTS_MAXLEN). */
+    private readonly scope: { shards: number; eventsMaxLen: number },
   ) {}
 
   async process(
@@ -48,7 +48,8 @@ export class BatchProcessor implements BatchHandler {
     entries: StreamEntry[],
     batch: Pick<BatchContext, 'redelivered'> & { fence?: WriteFence; answered?: ReadonlySet<string> },
   ): Promise<ChatEffects> {
-    const out = new ChatEffects(batch.fence ? { stream: Keys.eventStream(batch.fence.shard), maxLen: this.eventsMaxLen } : undefined);
+    const { shards, eventsMaxLen } = this.scope;
+    const out = new ChatEffects({ shards, batch: batch.fence ? { shard: batch.fence.shard, eventsMaxLen } : undefined });
     const ops = entries.map((e) => this.decode(stream, e, batch, out));
     for (let i = 0; i < ops.length; ) {
       const op = ops[i];
@@ -92,7 +93,7 @@ export class BatchProcessor implements BatchHandler {
     }
     const ctx: OpContext = {
       env,
-      user: { id: env.u, username: env.n },
+      user: userRef(env.u, env.n),
       out,
       entry: { stream, id: entry.id, fields: entry.fields },
       entryKey: `${stream}#${entry.id}`,

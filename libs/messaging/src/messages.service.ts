@@ -117,9 +117,9 @@ export class MessagesService {
       () => cache.clear(),
       metrics,
       logger,
-      config.events.maxLen,
+      { shards: config.shards, eventsMaxLen: config.events.maxLen },
     );
-    const readProcessor = new BatchProcessor(readDispatchTable(reads), undefined, runFenced, () => undefined, metrics, logger, config.events.maxLen);
+    const readProcessor = new BatchProcessor(readDispatchTable(reads), undefined, runFenced, () => undefined, metrics, logger, { shards: config.shards, eventsMaxLen: config.events.maxLen });
     this.reads = new GroupReader(
       config.redis.url,
       this.instanceId,

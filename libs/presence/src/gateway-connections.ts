@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { Keys } from '@chat/redis';
+import { Keys, pipelineAcrossSlots } from '@chat/redis';
 
 export interface GatewayConnections {
   gatewayId: string;
@@ -19,7 +19,7 @@ export async function readGatewayConnections(redis: Redis): Promise<GatewayConne
   const gateways: { gatewayId: string; at: number }[] = [];
   for (let i = 0; i + 1 < flat.length; i += 2) gateways.push({ gatewayId: flat[i], at: Number(flat[i + 1]) });
   if (gateways.length === 0) return [];
-  const pipeline = redis.pipeline();
+  const pipeline = pipelineAcrossSlots(redis);
   for (const g of gateways) pipeline.scard(Keys.gatewayConnections(g.gatewayId));
   const counts = (await pipeline.exec()) ?? [];
   return gateways

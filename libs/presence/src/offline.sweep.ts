@@ -22,7 +22,7 @@ export class OfflineSweep {
 
   private async goOffline(userIds: string[], now: number): Promise<void> {
     const { redis, store, metrics } = this.ctx;
-    const out = new ChatEffects();
+    const out = new ChatEffects({ shards: this.ctx.shards });
     const write = new PipelineBatch(redis);
     for (const userId of userIds) {
       store.goOffline(write, userId, ({ lastSeenMs, rooms }) => {

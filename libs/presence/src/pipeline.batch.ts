@@ -1,12 +1,13 @@
 import Redis, { ChainableCommander } from 'ioredis';
+import { pipelineAcrossSlots } from '@chat/redis';
 
 type Results = [Error | null, unknown][];
 
 /**
  * Commands queued on one pipeline: one round trip for a whole batch. Redis runs them in
- * queue order, so each command sees what the ones before it did; the callbacks run
- * afterwards in the same order, which is how replies and events reach an Outbox in stream
- * order.
+ * queue order, so each command sees what the ones before it did (on a cluster: those on the
+ * same keys — see pipelineAcrossSlots); the callbacks run afterwards in the same order, which
+ * is how replies and events reach an Outbox in stream order.
  */
 export class PipelineBatch {
   private readonly pipeline: ChainableCommander;
@@ -14,7 +15,7 @@ export class PipelineBatch {
   private commands = 0;
 
   constructor(redis: Redis) {
-    this.pipeline = redis.pipeline();
+    this.pipeline = pipelineAcrossSlots(redis);
   }
 
   /** Queues one command; `then` gets its reply once the batch ran. */

@@ -26,12 +26,14 @@ export class PresenceProcessor implements BatchHandler {
     private readonly lock: PublishOrderLock,
     private readonly metrics: PresenceMetrics,
     private readonly logger: Logger,
+    /** S: presence events go to rooms on channels named with their shard. */
+    private readonly shards: number,
   ) {}
 
   async process(_stream: string, entries: StreamEntry[], { redelivered }: BatchContext): Promise<ChatEffects> {
     const endTurn = await this.lock.acquire();
     try {
-      const out = new ChatEffects();
+      const out = new ChatEffects({ shards: this.shards });
       // The worker commits these right after process(); only then does the turn end.
       out.onSettled(endTurn);
       const ops: PresenceOp[] = [];

@@ -42,8 +42,8 @@ export class PresenceService {
 
     const store = new PresenceStore(config.presence);
     const lock = new PublishOrderLock();
-    this.processor = new PresenceProcessor(this.control, store, lock, metrics, logger);
-    this.sweepContext = { redis: this.control, store, lock, metrics, logger };
+    this.processor = new PresenceProcessor(this.control, store, lock, metrics, logger, config.shards);
+    this.sweepContext = { redis: this.control, store, lock, metrics, logger, shards: config.shards };
 
     const ttl = config.presence.leaseTtlMs;
     this.ownership = new ShardOwnership(

@@ -12,6 +12,8 @@ export interface SweepContext {
   lock: PublishOrderLock;
   metrics: PresenceMetrics;
   logger: Logger;
+  /** S: presence events go to rooms on channels named with their shard. */
+  shards: number;
 }
 
 /** Items one sweep step handles in one turn: big enough to be cheap, small enough not to hold up batches. */

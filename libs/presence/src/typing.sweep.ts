@@ -21,7 +21,7 @@ export class TypingSweep {
 
   private async expire(roomIds: string[], now: number): Promise<void> {
     const { redis, store, metrics } = this.ctx;
-    const out = new ChatEffects();
+    const out = new ChatEffects({ shards: this.ctx.shards });
     const reschedule = new PipelineBatch(redis);
     const expire = new PipelineBatch(redis);
     for (const roomId of roomIds) {

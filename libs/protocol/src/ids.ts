@@ -18,6 +18,23 @@ export const newUserId = (): string => randomId('u');
 export const newRoomId = (): string => randomId('r');
 export const newConnectionId = (): string => randomId('c', 12);
 export const newAttachmentId = (): string => randomId('f');
+export const newWebhookId = (): string => randomId('wh');
+
+/**
+ * Bot accounts have ids of their own form (`bot` + 16 characters), so whether a user is a
+ * bot travels with the id: authors of stored messages, members, token holders are marked
+ * without a join or a column on every row that names a user.
+ */
+export const newBotUserId = (): string => randomId('bot');
+const BOT_ID = /^bot[0-9a-z]{16}$/;
+export function isBotUserId(id: string): boolean {
+  return BOT_ID.test(id);
+}
+
+/** A user (or author) object: `bot: true` added for a bot, absent for a person. */
+export function userRef(id: string, username: string): { id: string; username: string; bot?: true } {
+  return isBotUserId(id) ? { id, username, bot: true } : { id, username };
+}
 
 /** Where an attachment is downloaded, relative to the api (docs/protocol.md "Attachments"). */
 export function attachmentPath(id: string): string {

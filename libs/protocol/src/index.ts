@@ -1,3 +1,4 @@
+export * from './bots.schema';
 export * from './chat-events.schema';
 export * from './client-frames.schema';
 export * from './delivery';
@@ -13,3 +14,4 @@ export * from './replies';
 export * from './routing';
 export * from './safe-strings.schema';
 export * from './server-frames';
+export * from './webhooks.schema';

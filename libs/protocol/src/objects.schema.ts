@@ -37,7 +37,10 @@ export const RoomListing = Room.extend({
 });
 export type RoomListing = z.infer<typeof RoomListing>;
 
-export const Author = z.object({ id: z.string(), username: z.string() });
+/** `bot: true` marks a bot account (docs/protocol.md "Bots"); absent for people. */
+const botFlag = z.literal(true).optional();
+
+export const Author = z.object({ id: z.string(), username: z.string(), bot: botFlag });
 export type Author = z.infer<typeof Author>;
 
 export const Reaction = z.object({
@@ -95,6 +98,7 @@ export const Member = z.object({
   username: z.string(),
   role: MemberRole,
   presence: PresenceStatus,
+  bot: botFlag,
   /** ISO time until which the member may not write (room.mute); absent when not muted. */
   mutedUntil: z.string().optional(),
 });
@@ -102,7 +106,7 @@ export type Member = z.infer<typeof Member>;
 
 /** One ban of a room, as `room.bans` lists them for its moderators. */
 export const Ban = z.object({
-  user: z.object({ id: z.string(), username: z.string() }),
+  user: z.object({ id: z.string(), username: z.string(), bot: botFlag }),
   /** The user id of who banned. */
   by: z.string(),
   reason: z.string(),
@@ -110,5 +114,5 @@ export const Ban = z.object({
 });
 export type Ban = z.infer<typeof Ban>;
 
-export const User = z.object({ id: z.string(), username: z.string() });
+export const User = z.object({ id: z.string(), username: z.string(), bot: botFlag });
 export type User = z.infer<typeof User>;

@@ -1,4 +1,3 @@
-export * from './endpoint-policy';
 export * from './notification-recipients';
 export * from './push-delivery';
 export * from './push-jobs';

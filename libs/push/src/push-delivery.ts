@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Logger } from '@chat/observability';
 import { Job } from 'bullmq';
-import { PushJobData, RetryLater } from './push-jobs';
+import { RetryLater } from '@chat/outbound-http';
+import { PushJobData } from './push-jobs';
 import { PushSubscriptions } from './push-subscriptions';
 import { PushMetrics } from './push.metrics';
 import { PushOutcome, WebPushSender } from './web-push-sender';

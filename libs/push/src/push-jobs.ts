@@ -13,7 +13,7 @@ export interface PushJobData {
 /** The BullMQ job name of a message notification. */
 export const MESSAGE_JOB = 'message';
 
-/** The backoff type of push jobs (PushBackoff computes it). */
+/** The backoff type of push jobs (computed by fullJitterBackoff of libs/outbound-http). */
 export const PUSH_BACKOFF = 'push';
 
 /**
@@ -23,27 +23,4 @@ export const PUSH_BACKOFF = 'push';
  */
 export function pushJobId(messageId: string, userId: string): string {
   return `${messageId.replace(/:/g, '/')}/${userId}`;
-}
-
-/** An error that carries how long the push service asked us to wait (Retry-After). */
-export class RetryLater extends Error {
-  constructor(
-    message: string,
-    readonly retryAfterMs: number | undefined,
-  ) {
-    super(message);
-    this.name = 'RetryLater';
-  }
-}
-
-/**
- * The delay before try `attemptsMade + 1`: exponential from `baseMs` with full jitter, but never
- * sooner than the push service's Retry-After.
- */
-export function pushBackoff(baseMs: number, random: () => number = Math.random) {
-  return (attemptsMade: number, _type?: string, err?: Error): number => {
-    const exponential = Math.floor(random() * baseMs * 2 ** Math.max(0, attemptsMade - 1));
-    const asked = err instanceof RetryLater ? (err.retryAfterMs ?? 0) : 0;
-    return Math.max(exponential, asked);
-  };
 }

@@ -5,12 +5,12 @@ import { createRedis, Groups, Queues } from '@chat/redis';
 import { Database } from '@chat/store';
 import { chatEventsServer, RedisStreamsServer } from '@chat/stream-transport';
 import { ConsumedGroups, instanceId, watchStreamGroups } from '@chat/streams';
+import { EndpointPolicy, fullJitterBackoff } from '@chat/outbound-http';
 import { Queue, Worker } from 'bullmq';
 import Redis from 'ioredis';
-import { EndpointPolicy } from './endpoint-policy';
 import { NotificationRecipients } from './notification-recipients';
 import { PushDelivery } from './push-delivery';
-import { PUSH_BACKOFF, PushJobData, pushBackoff } from './push-jobs';
+import { PUSH_BACKOFF, PushJobData } from './push-jobs';
 import { PushNotifier } from './push-notifier';
 import { PushSubscriptions } from './push-subscriptions';
 import { pushMetrics } from './push.metrics';
@@ -99,7 +99,7 @@ export class PushService {
       // A job whose instance died is run again (at most twice): the ids make it one job, the
       // per-endpoint record and the Topic header keep it to one notification per browser.
       maxStalledCount: 2,
-      settings: { backoffStrategy: pushBackoff(push.backoffMs) },
+      settings: { backoffStrategy: fullJitterBackoff(push.backoffMs) },
     });
     this.worker.on('completed', () => this.metrics.sent.inc());
     this.worker.on('failed', (job, err) => {

@@ -1,7 +1,5 @@
-import { request as httpRequest, Agent as HttpAgent, IncomingMessage } from 'node:http';
-import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
+import { EndpointPolicy, EndpointRefused, HttpPoster, retryAfterMs } from '@chat/outbound-http';
 import { encrypt, getVapidHeaders } from 'web-push';
-import { EndpointPolicy, EndpointRefused } from './endpoint-policy';
 import { VapidKeys } from './vapid-keys';
 
 /** A browser's push subscription (`PushSubscription.toJSON()` without expirationTime). */
@@ -29,28 +27,27 @@ export interface WebPushSenderOptions {
   timeoutMs: number;
 }
 
-/** The longest Retry-After honoured (a push service asking for a day is treated as six hours). */
-const MAX_RETRY_AFTER_MS = 6 * 3600_000;
 /** VAPID JWTs are signed for 12 h (the maximum is 24 h) and reused until 1 h before expiry. */
 const VAPID_TTL_SECONDS = 12 * 3600;
 
 /**
  * Web Push (RFC 8030) with VAPID (RFC 8292) and aes128gcm payload encryption (RFC 8291, by the
- * `web-push` package). The request itself is ours: the endpoint policy vets the address
- * connected to, keep-alive agents reuse connections to the few push services there are, and
- * the answer is classified rather than thrown. One signed VAPID header per push service
+ * `web-push` package). The request itself is ours (HttpPoster: the endpoint policy vets the
+ * address connected to, keep-alive agents reuse connections to the few push services there
+ * are), and the answer is classified rather than thrown. One signed VAPID header per push service
  * origin is reused while valid: signing is most of the CPU of a push otherwise.
  */
 export class WebPushSender {
   private readonly vapidHeaders = new Map<string, { authorization: string; renewAt: number }>();
-  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 256 });
-  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 256 });
+  private readonly http: HttpPoster;
 
   constructor(
     private readonly keys: VapidKeys,
     private readonly policy: EndpointPolicy,
     private readonly options: WebPushSenderOptions,
-  ) {}
+  ) {
+    this.http = new HttpPoster(policy, options.timeoutMs);
+  }
 
   /** Sends `payload` (UTF-8 JSON, at most ~3.9 KB) to one subscription. `topic` lets a push service replace an undelivered duplicate. */
   async send(target: PushTarget, payload: string, topic: string): Promise<PushOutcome> {
@@ -77,8 +74,8 @@ export class WebPushSender {
       'Content-Length': String(body.length),
     };
     try {
-      const response = await this.post(url, headers, body);
-      return classify(response.statusCode ?? 0, response.headers['retry-after']);
+      const response = await this.http.post(url, headers, body);
+      return classify(response.status, response.headers['retry-after']);
     } catch (err) {
       if (err instanceof EndpointRefused) return { kind: 'rejected', reason: err.message };
       return { kind: 'retry', reason: (err as Error).message };
@@ -86,8 +83,7 @@ export class WebPushSender {
   }
 
   close(): void {
-    this.httpsAgent.destroy();
-    this.httpAgent.destroy();
+    this.http.close();
   }
 
   private authorization(audience: string): string {
@@ -99,26 +95,6 @@ export class WebPushSender {
     this.vapidHeaders.set(audience, { authorization: Authorization, renewAt: now + (VAPID_TTL_SECONDS - 3600) * 1000 });
     return Authorization;
   }
-
-  private post(url: URL, headers: Record<string, string>, body: Buffer): Promise<IncomingMessage> {
-    const secure = url.protocol === 'https:';
-    return new Promise((resolve, reject) => {
-      const req = (secure ? httpsRequest : httpRequest)(url, {
-        method: 'POST',
-        headers,
-        agent: secure ? this.httpsAgent : this.httpAgent,
-        lookup: this.policy.lookup,
-      });
-      req.setTimeout(this.options.timeoutMs, () => req.destroy(new Error(`no answer within ${this.options.timeoutMs} ms`)));
-      req.once('error', reject);
-      req.once('response', (res) => {
-        res.resume(); // the body says nothing we act on; drain it so the connection is reused
-        res.once('end', () => resolve(res));
-        res.once('error', reject);
-      });
-      req.end(body);
-    });
-  }
 }
 
 function classify(status: number, retryAfter: string | undefined): PushOutcome {
@@ -126,12 +102,4 @@ function classify(status: number, retryAfter: string | undefined): PushOutcome {
   if (status === 404 || status === 410) return { kind: 'gone', status };
   if (status === 429 || status >= 500) return { kind: 'retry', reason: `push service answered ${status}`, retryAfterMs: retryAfterMs(retryAfter) };
   return { kind: 'rejected', reason: `push service answered ${status}` };
-}
-
-/** Retry-After as seconds or an HTTP date (RFC 9110), in ms from now; undefined when absent or unreadable. */
-export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const ms = /^\d+$/.test(value.trim()) ? Number(value.trim()) * 1000 : Date.parse(value) - now;
-  if (!Number.isFinite(ms)) return undefined;
-  return Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS);
 }

@@ -4,3 +4,6 @@ export * from './shard';
 export * from './shard-lease';
 export * from './stream-consumer';
 export * from './lua-script';
+export * from './redis-target';
+export * from './key-slot';
+export * from './pipeline-across-slots';

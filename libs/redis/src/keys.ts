@@ -68,6 +68,8 @@ export const Keys = {
   loginFailuresOfAccount: (account: string) => `chat:auth:login-failures:account:{${account}}`,
   loginFailuresFromAddress: (address: string) => `chat:auth:login-failures:address:{${address}}`,
   signupsFromAddress: (address: string) => `chat:auth:signups:address:{${address}}`,
+  /** A GraphQL persisted query's text (string, with a TTL), by the hex sha256 of that text; written by the api. */
+  graphqlPersistedQuery: (sha256: string) => `chat:graphql:pq:${sha256}`,
 } as const;
 
 export const Groups = {
@@ -81,6 +83,8 @@ export const Groups = {
   searchQueries: 'search-queries',
   /** The push service's consumer group on every `chat:events:{shard}`. */
   push: 'push',
+  /** The webhooks service's consumer group on every `chat:events:{shard}`. */
+  webhooks: 'webhooks',
 } as const;
 
 /**
@@ -91,28 +95,38 @@ export const Queues = {
   prefix: 'chat:bull',
   /** One job per (message, user) to notify by Web Push (libs/push). */
   push: '{push}',
+  /** One job per (event, webhook) to deliver (libs/webhooks). */
+  webhooks: '{webhooks}',
 } as const;
 
 /** Marker member of `userRooms`: present once the set has been loaded from PostgreSQL. */
 export const USER_ROOMS_LOADED = '*';
 
+/**
+ * Pub/sub channels. Those that carry a shard's output (its rooms' events, and the replies and
+ * controls its batches send a gateway) are sharded channels tagged with the shard (`{3}`), the
+ * same hash tag as `chat:in:{3}`: on Redis Cluster they live on the node that holds the
+ * shard's stream and lease, so the fenced commit (one Lua script, one slot) publishes them,
+ * and a gateway hears one shard's room events and controls on one connection, in order.
+ */
 export const Channels = {
-  /** Room events (sharded pub/sub: SSUBSCRIBE/SPUBLISH). */
-  room: (roomId: string) => `room:{${roomId}}`,
-  /** Replies and controls for the connections one gateway holds. */
-  gateway: (gatewayId: string) => `gw:${gatewayId}`,
+  /** Events of one room (sharded pub/sub: SSUBSCRIBE/SPUBLISH), on its shard's slot. */
+  room: (roomId: string, shard: number) => `room:{${shard}}:${roomId}`,
   /**
-   * A sharded channel nothing publishes on, held by each gateway's subscriber connection for
-   * its whole life: its sharded subscriptions never count down to 0 (see RedisBrokerSubscription).
+   * Replies and controls that one shard's batches send to the connections of one gateway
+   * (sharded). Every gateway holds all S of them for its whole life, which also keeps its
+   * sharded subscriptions from ever counting down to 0 (see RedisBrokerSubscription).
    */
-  gatewayPin: (gatewayId: string) => `gw-pin:{${gatewayId}}`,
+  shardToGateway: (shard: number, gatewayId: string) => `gw:{${shard}}:${gatewayId}`,
+  /** Replies and controls for the connections one gateway holds, from anything but a shard batch. */
+  gateway: (gatewayId: string) => `gw:${gatewayId}`,
   /** Events for every connection of one user, on whichever gateways hold them. */
   user: (userId: string) => `user:${userId}`,
   /** Events for every connection of every gateway (a new public room): plain pub/sub. */
   everyone: () => 'chat:everyone',
 } as const;
 
-/** The room id of a `room:{id}` channel name. */
+/** The room id of a `room:{shard}:id` channel name. */
 export function roomOfChannel(channel: string): string {
-  return channel.slice(6, -1);
+  return channel.slice(channel.indexOf('}:') + 2);
 }

@@ -39,7 +39,7 @@ export class SearchService {
     this.control = createRedis(config.redis.url, `${this.instanceId}:control`, {}, logger);
     const table = new Map([['search', { handler: new SearchOpHandler(this.queries), writes: false }]]);
     const noWrites = () => Promise.reject(new Error('the search service writes nothing through the shard path'));
-    const processor = new BatchProcessor(table, undefined, noWrites, () => undefined, MessagingMetrics.get(), logger, config.events.maxLen);
+    const processor = new BatchProcessor(table, undefined, noWrites, () => undefined, MessagingMetrics.get(), logger, { shards: config.shards, eventsMaxLen: config.events.maxLen });
     this.requests = new GroupReader(
       config.redis.url,
       this.instanceId,

@@ -4,6 +4,8 @@ export * from './open-database';
 export * from './pg.database';
 export * from './pglite.database';
 export * from './repositories/attachment.repository';
+export * from './repositories/bot.repository';
+export * from './repositories/webhook.repository';
 export * from './repositories/message.repository';
 export * from './repositories/room.repository';
 export * from './repositories/user.repository';

@@ -1,4 +1,4 @@
-import { Attachment, attachmentPath, Message, messageId, Room, RoomKind } from '@chat/protocol';
+import { Attachment, attachmentPath, Message, messageId, Room, RoomKind, userRef } from '@chat/protocol';
 
 /** Row → object mappers. Both engines may return timestamps as Date or string. */
 export function iso(value: unknown): string {
@@ -62,7 +62,7 @@ export function toMessage(row: MessageRow): Message {
     id: messageId(row.room_id, Number(row.seq)),
     roomId: row.room_id,
     seq: Number(row.seq),
-    author: { id: row.author_id, username: row.author_name },
+    author: userRef(row.author_id, row.author_name),
     text: row.deleted_at ? '' : row.text,
     createdAt: iso(row.created_at),
     reactions: [],

@@ -1,9 +1,15 @@
 import Redis from 'ioredis';
-import { RedisErrorLog, createRedis } from '@chat/redis';
+import { RedisErrorLog, createRedis, isCluster } from '@chat/redis';
 import { DeadLetter, RedisBatchCommitter } from '@chat/streams';
 import { EventSource, SourceEntry } from './event-source';
 
 type RawEntry = [id: string, fields: string[] | null];
+
+/**
+ * On a Redis Cluster, the longest an idle read blocks on one stream before all of them are
+ * looked at again: the bound on how late an event is seen there.
+ */
+const CLUSTER_POLL_MS = 100;
 
 /**
  * EventSource on Redis. Two connections: blocking reads hold one; claims, acks and dead
@@ -16,6 +22,8 @@ export class RedisEventSource implements EventSource {
   private readonly committer: RedisBatchCommitter;
   /** The reader connection's CLIENT ID (for CLIENT UNBLOCK); forgotten when it reconnects. */
   private readerId?: number;
+  /** The stream an idle read blocks on next, on a cluster (they take turns). */
+  private turn = 0;
 
   constructor(
     redisUrl: string,
@@ -46,6 +54,7 @@ export class RedisEventSource implements EventSource {
   }
 
   async readNew(streams: string[], count: number, blockMs: number): Promise<{ stream: string; entries: SourceEntry[] }[]> {
+    if (isCluster(this.reader)) return this.readNewOnCluster(streams, count, blockMs);
     this.readerId ??= Number(await this.reader.client('ID'));
     const block = blockMs > 0 ? ['BLOCK', blockMs] : [];
     const res = (await xreadgroup(this.reader)(
@@ -60,6 +69,22 @@ export class RedisEventSource implements EventSource {
       ...streams.map(() => '>'),
     )) as [string, RawEntry[]][] | null;
     return (res ?? []).map(([stream, raw]) => ({ stream, entries: toEntries(raw) }));
+  }
+
+  /**
+   * A cluster refuses one XREADGROUP over streams of several slots: each stream is read on
+   * its own, all at once (each goes to its node); only when none had anything does the read
+   * block, briefly and on one stream in turn, so an idle consumer polls instead of spinning.
+   */
+  private async readNewOnCluster(streams: string[], count: number, blockMs: number): Promise<{ stream: string; entries: SourceEntry[] }[]> {
+    const readOne = async (stream: string, block: (string | number)[]) => {
+      const res = (await xreadgroup(this.reader)('GROUP', this.group, this.consumer, 'COUNT', count, ...block, 'STREAMS', stream, '>')) as [string, RawEntry[]][] | null;
+      return res ? [{ stream, entries: toEntries(res[0][1]) }] : [];
+    };
+    const found = (await Promise.all(streams.map((stream) => readOne(stream, [])))).flat().filter((r) => r.entries.length > 0);
+    if (found.length > 0 || blockMs <= 0) return found;
+    const stream = streams[this.turn++ % streams.length];
+    return readOne(stream, ['BLOCK', Math.min(blockMs, CLUSTER_POLL_MS)]);
   }
 
   async readOwnPending(stream: string, count: number): Promise<SourceEntry[]> {

@@ -1,4 +1,5 @@
 import { decodeRoomEvent, Envelope, envelopeFields } from '@chat/protocol';
+import { shardOf } from '@chat/redis';
 import { ChatEffects, internalErrorReply } from './chat-effects';
 import { Effects } from './effects';
 
@@ -10,7 +11,7 @@ describe('ChatEffects', () => {
   let out: ChatEffects;
 
   beforeEach(() => {
-    out = new ChatEffects();
+    out = new ChatEffects({ shards: 8 });
   });
 
   describe('replies', () => {
@@ -60,14 +61,28 @@ describe('ChatEffects', () => {
       out.toRoom('r9', '{"type":"message.created","data":{}}', 12);
       out.toRoom('r9', '{"type":"typing.updated","data":{}}');
       expect(out.list.map(([command, channel]) => [command, channel])).toEqual([
-        ['spublish', 'room:{r9}'],
-        ['spublish', 'room:{r9}'],
+        ['spublish', `room:{${shardOf('r9', 8)}}:r9`],
+        ['spublish', `room:{${shardOf('r9', 8)}}:r9`],
       ]);
       const [created, typing] = out.list.map(([, , payload]) => decodeRoomEvent(payload));
       expect(created).toEqual({ seq: 12, committedAt: expect.any(Number), frame: '{"type":"message.created","data":{}}' });
       expect(typing).toEqual({ seq: undefined, committedAt: expect.any(Number), frame: '{"type":"typing.updated","data":{}}' });
       expect(created.committedAt).toBeGreaterThanOrEqual(before);
       expect(created.committedAt).toBeLessThanOrEqual(Date.now());
+    });
+
+    it('a room event needs the shard count: it names the channel', () => {
+      expect(() => new ChatEffects().toRoom('r1', 'E')).toThrow(/without the shard count/);
+    });
+
+    it('in a shard batch, replies and controls go on the shard’s channel to the gateway (in order with its rooms’ events)', () => {
+      const batch = new ChatEffects({ shards: 8, batch: { shard: 3, eventsMaxLen: 10 } });
+      batch.replyOk(env, 'r1');
+      batch.toConnection(env, { caughtUp: { roomId: 'r1', upTo: 4 } });
+      expect(batch.list).toEqual([
+        ['spublish', 'gw:{3}:gw-7', '{"c":"c-42"}\n{"type":"reply","ref":"r1","ok":true,"data":{}}'],
+        ['spublish', 'gw:{3}:gw-7', '{"caughtUp":{"roomId":"r1","upTo":4},"c":"c-42"}\n'],
+      ]);
     });
 
     it('user deliveries go to the user channel without a connection id', () => {
@@ -193,7 +208,7 @@ describe('internalErrorReply', () => {
 
 describe('ChatEffects.chatEvent', () => {
   it('appends the event to its shard’s event stream, capped, with type, JSON data and time', () => {
-    const out = new ChatEffects({ stream: 'chat:events:{3}', maxLen: 1000 });
+    const out = new ChatEffects({ batch: { shard: 3, eventsMaxLen: 1000 } });
     const before = Date.now();
     out.chatEvent('member.left', { roomId: 'r1', userId: 'u1', reason: 'kicked' });
     const [effect] = out.list;
@@ -206,7 +221,7 @@ describe('ChatEffects.chatEvent', () => {
   });
 
   it('is rolled back with the op that produced it', () => {
-    const out = new ChatEffects({ stream: 'chat:events:{0}', maxLen: 10 });
+    const out = new ChatEffects({ batch: { shard: 0, eventsMaxLen: 10 } });
     const mark = out.mark();
     out.chatEvent('member.joined', { roomId: 'r1', userId: 'u1' });
     out.rollbackTo(mark);

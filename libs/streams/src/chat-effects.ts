@@ -12,13 +12,19 @@ import {
   MAX_REF_LENGTH,
   replyOkRaw,
 } from '@chat/protocol';
-import { Channels, Keys } from '@chat/redis';
+import { Channels, Keys, shardOf } from '@chat/redis';
 import { Effects } from './effects';
 
-/** Where a batch's durable changes go: its shard's event stream, trimmed to about `maxLen` entries. */
-export interface EventStreamTarget {
-  stream: string;
-  maxLen: number;
+/**
+ * Where a batch's effects go. `shards` (S) names room channels (`room:{shard}:id`); without
+ * it no room event can be published (error replies need none). `batch`: the effects of one
+ * shard's batch — its replies and controls go on the shard's gateway channels, in order with
+ * its rooms' events, and its durable changes to its event stream (`chat:events:{shard}`,
+ * trimmed to about `eventsMaxLen` entries).
+ */
+export interface EffectsScope {
+  shards?: number;
+  batch?: { shard: number; eventsMaxLen: number };
 }
 
 /**
@@ -32,8 +38,7 @@ export class ChatEffects extends Effects {
   /** `<connection> <ref>` of requests answered before their batch ran (UNAVAILABLE): no second reply. */
   private answeredRefs?: Set<string>;
 
-  /** Absent off the shard path (reads, presence): nothing there changes durable chat state. */
-  constructor(private readonly events?: EventStreamTarget) {
+  constructor(private readonly scope: EffectsScope = {}) {
     super();
   }
 
@@ -55,9 +60,10 @@ export class ChatEffects extends Effects {
    * Entry fields: `type`, `data` (JSON), `t` (ms since epoch when the batch produced it).
    */
   chatEvent<T extends ChatEventType>(type: T, data: ChatEventOf<T>): void {
-    if (!this.events) throw new Error(`chat event ${type} outside a shard batch: no event stream to append it to`);
-    const { stream, maxLen } = this.events;
-    this.add(['xadd', stream, 'MAXLEN', '~', String(maxLen), '*', 'type', type, 'data', JSON.stringify(data), 't', String(Date.now())]);
+    const { batch } = this.scope;
+    if (!batch) throw new Error(`chat event ${type} outside a shard batch: no event stream to append it to`);
+    const { shard, eventsMaxLen } = batch;
+    this.add(['xadd', Keys.eventStream(shard), 'MAXLEN', '~', String(eventsMaxLen), '*', 'type', type, 'data', JSON.stringify(data), 't', String(Date.now())]);
   }
 
   /** A successful reply to the sender (nothing when the op carried no `ref`). */
@@ -73,7 +79,10 @@ export class ChatEffects extends Effects {
 
   /** A frame and/or control for one connection, through its gateway. */
   toConnection(to: Envelope, header: Omit<DeliveryHeader, 'c'>, frame = ''): void {
-    this.add(['publish', Channels.gateway(to.g), encodeDelivery({ ...header, c: to.c }, frame)]);
+    const payload = encodeDelivery({ ...header, c: to.c }, frame);
+    const { batch } = this.scope;
+    if (batch) this.add(['spublish', Channels.shardToGateway(batch.shard, to.g), payload]);
+    else this.add(['publish', Channels.gateway(to.g), payload]);
   }
 
   /**
@@ -82,7 +91,9 @@ export class ChatEffects extends Effects {
    * so gateways measure delivery latency from the commit.
    */
   toRoom(roomId: string, frame: string, seq?: number): void {
-    this.add(['spublish', Channels.room(roomId), encodeRoomEvent(frame, seq, Date.now())]);
+    const { shards } = this.scope;
+    if (shards === undefined) throw new Error(`room event for ${roomId} without the shard count: no channel to publish it on`);
+    this.add(['spublish', Channels.room(roomId, shardOf(roomId, shards)), encodeRoomEvent(frame, seq, Date.now())]);
   }
 
   /** A frame and/or control for every connection of a user. */

@@ -10,10 +10,12 @@ export const ConsumedGroups = {
   presence: (): WatchedGroup[] => [{ stream: Keys.presenceIn(), group: Groups.presence }],
   search: (shards: number): WatchedGroup[] => [{ stream: Keys.searchIn(), group: Groups.searchQueries }, ...perShard(shards, Keys.eventStream, Groups.search)],
   push: (shards: number): WatchedGroup[] => perShard(shards, Keys.eventStream, Groups.push),
+  webhooks: (shards: number): WatchedGroup[] => perShard(shards, Keys.eventStream, Groups.webhooks),
   all: (shards: number): WatchedGroup[] => [
     ...ConsumedGroups.messages(shards),
     ...ConsumedGroups.presence(),
     ...ConsumedGroups.search(shards),
     ...ConsumedGroups.push(shards),
+    ...ConsumedGroups.webhooks(shards),
   ],
 };

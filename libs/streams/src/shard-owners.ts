@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { Keys } from '@chat/redis';
+import { Keys, pipelineAcrossSlots } from '@chat/redis';
 
 export interface ShardOwner {
   shard: number;
@@ -11,7 +11,7 @@ export interface ShardOwner {
 
 /** Who owns each shard now, read from the leases `chat:lease:{shard}` in one round trip. */
 export async function readShardOwners(redis: Redis, shards: number): Promise<ShardOwner[]> {
-  const pipeline = redis.pipeline();
+  const pipeline = pipelineAcrossSlots(redis);
   for (let shard = 0; shard < shards; shard++) pipeline.get(Keys.shardLease(shard)).pttl(Keys.shardLease(shard));
   const replies = (await pipeline.exec()) ?? [];
   return Array.from({ length: shards }, (_, shard) => {

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import { Gauge, oncePerProcess } from '@chat/observability';
-import { Keys } from '@chat/redis';
+import { Keys, pipelineAcrossSlots } from '@chat/redis';
 
 /** A stream a service consumes in a consumer group: its backlog and its dead letters are reported. */
 export interface WatchedGroup {
@@ -26,7 +26,7 @@ export interface StreamSample {
 /** Reads the backlog of `watched` and the dead letters of their streams in one round trip. */
 export async function sampleStreamGroups(redis: Redis, watched: readonly WatchedGroup[]): Promise<StreamSample> {
   const streams = [...new Set(watched.map((w) => w.stream))];
-  const pipeline = redis.pipeline();
+  const pipeline = pipelineAcrossSlots(redis);
   for (const stream of streams) pipeline.xinfo('GROUPS', stream);
   for (const stream of streams) pipeline.xlen(Keys.deadLetters(stream));
   const replies = (await pipeline.exec()) ?? [];

@@ -1,6 +1,7 @@
 import { BearerGuard, CurrentUser } from '@chat/accounts';
 import { ChatError, ErrorCode, PushSubscriptionBody, PushUnsubscribeBody, type User } from '@chat/protocol';
-import { EndpointPolicy, EndpointRefused, PushSubscriptions, subscriptionKeyProblem, VapidKeys } from '@chat/push';
+import { EndpointPolicy, EndpointRefused } from '@chat/outbound-http';
+import { PushSubscriptions, subscriptionKeyProblem, VapidKeys } from '@chat/push';
 import { Body, Controller, Delete, Get, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
 
 export const VAPID_PUBLIC_KEY = Symbol('VapidPublicKey');

@@ -13,18 +13,43 @@ const room: Room = {
   memberCount: 1,
 };
 
+const privateRoom: Room = { ...room, id: 'r2', kind: 'private' };
+
 function reads() {
   const history = jest.fn(async () => ({ messages: [], hasMore: false }));
+  const members = jest.fn(async () => [{ id: 'u1', username: 'alice', role: 'owner' as const, presence: 'online' as const }]);
   const service = new RoomReads(
     {
       listFor: async () => [],
-      findById: async (id: string) => (id === room.id ? room : undefined),
-      isMember: async (roomId: string, userId: string) => roomId === room.id && userId === 'u1',
+      findById: async (id: string) => [room, privateRoom].find((r) => r.id === id),
+      isMember: async (roomId: string, userId: string) => userId === 'u1' && (roomId === room.id || roomId === privateRoom.id),
     },
     { history },
+    { of: members },
   );
-  return { service, history };
+  return { service, history, members };
 }
+
+describe('RoomReads.room', () => {
+  it('shows a public room to anyone and a private one to its members only: NOT_FOUND for others, as for an unknown id', async () => {
+    const { service } = reads();
+    await expect(service.room('u2', 'r1')).resolves.toEqual(room);
+    await expect(service.room('u1', 'r2')).resolves.toEqual(privateRoom);
+    expect(await codeOf(service.room('u2', 'r2'))).toBe(ErrorCode.NOT_FOUND);
+    expect(await codeOf(service.room('u1', 'nope'))).toBe(ErrorCode.NOT_FOUND);
+  });
+});
+
+describe('RoomReads.members', () => {
+  it('lists the members for a member; NOT_FOUND and FORBIDDEN before reading anything', async () => {
+    const { service, members } = reads();
+    await expect(service.members('u1', 'r1')).resolves.toEqual([expect.objectContaining({ username: 'alice', presence: 'online' })]);
+    expect(members).toHaveBeenCalledTimes(1);
+    expect(await codeOf(service.members('u1', 'nope'))).toBe(ErrorCode.NOT_FOUND);
+    expect(await codeOf(service.members('u2', 'r1'))).toBe(ErrorCode.FORBIDDEN);
+    expect(members).toHaveBeenCalledTimes(1);
+  });
+});
 
 describe('RoomReads.history', () => {
   it('reads the page a member asked for', async () => {

@@ -24,10 +24,10 @@ export interface GatewayPorts {
  * The production wiring: commands (XADD, the session read, rate counters) on one
  * auto-pipelined connection, pub/sub on its own connection.
  */
-export function redisGatewayPorts(commands: Redis, subscriber: Redis, gatewayId: string): GatewayPorts {
+export function redisGatewayPorts(commands: Redis, subscriber: Redis, gatewayId: string, shards: number): GatewayPorts {
   return {
     ops: new RedisOpStream(commands),
-    broker: new RedisBrokerSubscription(subscriber, gatewayId),
+    broker: new RedisBrokerSubscription(subscriber, gatewayId, shards),
     roomSets: new RedisRoomSetCache(commands),
     rateLimits: new RedisRateLimitStore(commands),
   };

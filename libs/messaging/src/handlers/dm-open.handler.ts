@@ -1,4 +1,4 @@
-import { ChatError, dmRoomId, ErrorCode, eventFrame, OpDataOf, ServerEvent } from '@chat/protocol';
+import { ChatError, dmRoomId, ErrorCode, eventFrame, OpDataOf, ServerEvent, userRef } from '@chat/protocol';
 import { RoomRepository, UserRepository } from '@chat/store';
 import { MembershipCache } from '../membership-cache';
 import { OpContext, OpHandler } from '../op-context';
@@ -22,7 +22,7 @@ export class DmOpenHandler implements OpHandler<OpDataOf<'dm.open'>> {
     const other = await this.users.findById(userId);
     if (!other) throw new ChatError(ErrorCode.NOT_FOUND, `user ${userId} does not exist`);
     const roomId = dmRoomId(ctx.user.id, userId);
-    const opened = await this.rooms.openDm(roomId, ctx.user, { id: other.id, username: other.username });
+    const opened = await this.rooms.openDm(roomId, ctx.user, userRef(other.id, other.username));
     let { room } = opened;
     if (opened.created) {
       const frame = eventFrame(ServerEvent.DM_OPENED, { room });

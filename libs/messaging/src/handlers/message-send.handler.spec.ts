@@ -9,7 +9,7 @@ import { OpContext } from '../op-context';
 import { MessageSendHandler, SendItem } from './message-send.handler';
 
 const NOW = Date.parse('2026-03-01T12:00:00.000Z');
-const EVENTS = { stream: 'chat:events:{0}', maxLen: 100 };
+const EVENTS = { shards: 1, batch: { shard: 0, eventsMaxLen: 100 } };
 
 function room(id: string): Room {
   return { id, name: id, topic: '', kind: 'public', createdBy: 'u-bob', createdAt: '2026-01-01T00:00:00.000Z', lastSeq: 0, memberCount: 2 };

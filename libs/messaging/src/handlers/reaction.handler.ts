@@ -27,6 +27,7 @@ export class ReactionHandler implements OpHandler<ReactionData> {
     // Redelivered: the first run may have changed it and never published; the event carries the whole state.
     if (changed || ctx.redelivered) {
       ctx.out.toRoom(roomId, eventFrame(ServerEvent.REACTION_UPDATED, { messageId, roomId, emoji, count: userIds.length, userIds }));
+      ctx.out.chatEvent(this.add ? 'reaction.added' : 'reaction.removed', { roomId, seq, messageId, emoji, userId: ctx.user.id });
     }
     ctx.out.replyOk(ctx.env, ctx.ref);
   }

@@ -1,4 +1,4 @@
-import { ChatError, ErrorCode, eventFrame, OpDataOf, ServerEvent } from '@chat/protocol';
+import { ChatError, ErrorCode, eventFrame, OpDataOf, ServerEvent, userRef } from '@chat/protocol';
 import { RoomRepository, UserRepository } from '@chat/store';
 import { MembershipCache } from '../membership-cache';
 import { OpContext, OpHandler } from '../op-context';
@@ -27,7 +27,7 @@ export class RoomInviteHandler implements OpHandler<OpDataOf<'room.invite'>> {
     if ((await this.cache.members(roomId))!.has(userId)) return ctx.out.replyOk(ctx.env, ctx.ref);
 
     const after = await admitMember(this.rooms, this.cache, room, userId, this.maxMembers);
-    const user = { id: invitee.id, username: invitee.username };
+    const user = userRef(invitee.id, invitee.username);
     ctx.out.toRoom(roomId, eventFrame(ServerEvent.MEMBER_JOINED, { roomId, user, role: 'member', invitedBy: ctx.user.id }));
     ctx.out.chatEvent('member.joined', { roomId, userId });
     ctx.out.userJoinedRoom(userId, roomId);

@@ -21,7 +21,7 @@ describe('UserLookupHandler', () => {
     () => undefined,
     MessagingMetrics.get(),
     fakeLogger(),
-    1000,
+    { shards: 1, eventsMaxLen: 1000 },
   );
 
   async function replyTo(data: unknown): Promise<unknown> {

@@ -4,6 +4,7 @@ import * as fences from './003-shard-fences.migration';
 import * as search from './004-search.migration';
 import * as push from './005-push.migration';
 import * as attachments from './006-attachments.migration';
+import * as webhooksBots from './007-webhooks-bots.migration';
 
 export interface Migration {
   version: number;
@@ -19,4 +20,5 @@ export const MIGRATIONS: Migration[] = [
   { version: 4, name: 'search', up: search.up },
   { version: 5, name: 'push', up: push.up },
   { version: 6, name: 'attachments', up: attachments.up },
+  { version: 7, name: 'webhooks-bots', up: webhooksBots.up },
 ];

@@ -1,4 +1,4 @@
-import { Ban, MemberRole, NotifyLevel, Room, RoomKind, RoomListing } from '@chat/protocol';
+import { Ban, MemberRole, NotifyLevel, Room, RoomKind, RoomListing, userRef } from '@chat/protocol';
 import { Database, Queryable } from '../database';
 import { iso, ROOM_COLUMNS, RoomRow, toRoom } from '../rows';
 
@@ -20,6 +20,8 @@ export interface MemberRecord {
   id: string;
   username: string;
   role: MemberRole;
+  /** A bot account (absent for people). */
+  bot?: true;
   /** ISO time until which the member may not write; absent when not muted now. */
   mutedUntil?: string;
 }
@@ -85,7 +87,10 @@ export class RoomRepository {
        WHERE m.room_id = $1 ORDER BY m.joined_at, u.username`,
       [roomId],
     );
-    return rows.map(({ muted_until, ...member }) => (muted_until ? { ...member, mutedUntil: iso(muted_until) } : member));
+    return rows.map(({ id, username, role, muted_until }) => {
+      const member: MemberRecord = { ...userRef(id, username), role };
+      return muted_until ? { ...member, mutedUntil: iso(muted_until) } : member;
+    });
   }
 
   /** Who is banned from a room, oldest ban first. */
@@ -95,7 +100,7 @@ export class RoomRepository {
        WHERE b.room_id = $1 ORDER BY b.created_at, u.username`,
       [roomId],
     );
-    return rows.map((r) => ({ user: { id: r.id, username: r.username }, by: r.banned_by, reason: r.reason, at: iso(r.created_at) }));
+    return rows.map((r) => ({ user: userRef(r.id, r.username), by: r.banned_by, reason: r.reason, at: iso(r.created_at) }));
   }
 
   /** Member id → role and mute, for the messages service's per-room permission cache. */
@@ -107,6 +112,12 @@ export class RoomRepository {
     return new Map(
       rows.map((r) => [r.user_id, { role: r.role, mutedUntil: r.muted_until ? new Date(r.muted_until).getTime() : null }]),
     );
+  }
+
+  /** The user's role in the room; undefined when not a member. */
+  async roleOf(roomId: string, userId: string): Promise<MemberRole | undefined> {
+    const rows = await this.db.query<{ role: MemberRole }>('SELECT role FROM room_members WHERE room_id = $1 AND user_id = $2', [roomId, userId]);
+    return rows[0]?.role;
   }
 
   /** One membership probe by primary key, for permission checks that need no role. */

@@ -1,4 +1,4 @@
-import { ChatError, ErrorCode, User } from '@chat/protocol';
+import { ChatError, ErrorCode, User, userRef } from '@chat/protocol';
 import { Database } from '../database';
 
 export interface UserRecord extends User {
@@ -11,7 +11,7 @@ interface UserRow {
   password_hash: string | null;
 }
 
-const toRecord = (r: UserRow): UserRecord => ({ id: r.id, username: r.username, passwordHash: r.password_hash });
+const toRecord = (r: UserRow): UserRecord => ({ ...userRef(r.id, r.username), passwordHash: r.password_hash });
 
 /** Users. Usernames are unique regardless of case. */
 export class UserRepository {
@@ -40,7 +40,7 @@ export class UserRepository {
   async requireByUsername(username: string): Promise<User> {
     const found = await this.findByUsername(username);
     if (!found) throw new ChatError(ErrorCode.NOT_FOUND, `no user named "${username}"`);
-    return { id: found.id, username: found.username };
+    return userRef(found.id, found.username);
   }
 
   async findById(id: string): Promise<UserRecord | undefined> {

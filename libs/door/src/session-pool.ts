@@ -1,4 +1,4 @@
-import { DoorSession } from '@chat/door';
+import { DoorSession } from './door-session';
 
 interface Pooled {
   session: DoorSession;
@@ -7,7 +7,7 @@ interface Pooled {
 }
 
 /**
- * Sessions for one-shot calls (gRPC unary), kept per bearer token rather than opened per call:
+ * Sessions for one-shot calls (gRPC unary, GraphQL over HTTP), kept per bearer token rather than opened per call:
  * opening one costs the gateway a session start (a Redis round trip, room subscriptions,
  * presence connect/disconnect), a call then costs only its op. Keyed by the token itself, not
  * the user: a session is as good as the token it was opened with (its expiry and revocation

@@ -1,8 +1,8 @@
 import { TokenService } from '@chat/auth';
-import { DoorGateway } from '@chat/door';
 import { memoryGatewayPorts } from '@chat/gateway-core';
 import { encodeDelivery } from '@chat/protocol';
 import { fakeLogger } from '../../../test/support/fakes';
+import { DoorGateway } from './door-gateway';
 import { SessionPool } from './session-pool';
 
 const SECRET = 'session-pool-unit-test-secret-0123456789';

@@ -1,7 +1,7 @@
 import { lookup as dnsLookup, LookupAddress, LookupOptions } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 
-/** A push endpoint this server will not call, with the reason (a 400 at subscription time). */
+/** An endpoint (push service, webhook URL) this server will not call, with the reason (a 400 when it is handed in). */
 export class EndpointRefused extends Error {
   constructor(message: string) {
     super(message);
@@ -9,7 +9,7 @@ export class EndpointRefused extends Error {
   }
 }
 
-/** Longest endpoint accepted (push services' URLs are a few hundred characters). */
+/** Longest endpoint accepted (push services' URLs are a few hundred characters; webhook URLs as well). */
 export const MAX_ENDPOINT_LENGTH = 2048;
 
 /**
@@ -38,13 +38,13 @@ export function isPublicAddress(address: string): boolean {
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
 /**
- * Which push endpoints may be called. Endpoints are URLs users hand us, so without rules a
- * subscription is a request forgery: "push" to the metadata service or an internal admin
- * port. By default only `https` URLs whose host resolves to public addresses only are
- * accepted — checked when subscribing, and again when sending, where `lookup` vets the
- * address actually connected to (a name that resolved to a public address at subscription
- * time may point inside later). `allowPrivate` lifts both rules (tests, self-hosted push
- * servers on a private network).
+ * Which endpoints (push subscriptions, webhooks) may be called. Endpoints are URLs users hand
+ * us, so without rules each one is a request forgery: "push" or a "webhook" to the metadata
+ * service or an internal admin port. By default only `https` URLs whose host resolves to
+ * public addresses only are accepted — checked when the URL is handed in, and again when
+ * sending, where `lookup` vets the address actually connected to (a name that resolved to a
+ * public address then may point inside later). `allowPrivate` lifts both rules (tests,
+ * self-hosted push servers or webhook receivers on a private network).
  */
 export class EndpointPolicy {
   constructor(

@@ -1,0 +1,3 @@
+export * from './endpoint-policy';
+export * from './http-poster';
+export * from './retry-backoff';
