@@ -177,7 +177,7 @@ describe('the gRPC door', () => {
       await stream.end();
     });
 
-    it('gets typing, presence, joins and leaves of its rooms, and answers a bad action without closing', async () => {
+    it('gets typing, presence, joins and leaves of its rooms, answers a bad action without closing, refreshes its token', async () => {
       const [alice, bob, carol] = await Promise.all([login('ta'), login('tb'), login('tc')]);
       const wsAlice = await ws(alice.token);
       const { room } = await wsAlice.call('room.create', { name: 'signals' });
@@ -206,6 +206,12 @@ describe('the gRPC door', () => {
       expect(empty).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', message: 'ClientAction has no action set' } });
       const marked = await stream.act('read_mark', { room_id: room.id, seq: 0 });
       expect(marked).toMatchObject({ ok: true, read_seq: 0 });
+
+      // A newer token keeps the stream past the current one's expiry; another user's is refused.
+      const refreshed = await fetch(`${stack.apiUrl}/api/auth/refresh`, { method: 'POST', headers: { authorization: `Bearer ${bob.token}` } });
+      const { token: newer } = (await refreshed.json()) as { token: string };
+      expect(await stream.act('auth_refresh', { token: newer })).toMatchObject({ ok: true, expires_at: { seconds: expect.any(Number) } });
+      expect(await stream.request('auth_refresh', { token: carol.token })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
       await stream.end();
     });
 
@@ -250,7 +256,7 @@ describe('the gRPC door', () => {
       lagging.call.pause(); // stop reading: HTTP/2 flow control holds the door's writes back
 
       const TOTAL = 3000;
-      const text = 'x'.repeat(3000); // ≈ 10 MB in all: far beyond socket and HTTP/2 buffers and the budget
+      const text = 'x'.repeat(3000); // ≈ 10 MB in all: far beyond HTTP/2 windows and the budget
       for (let i = 0; i < TOTAL; i += 100) {
         await Promise.all(
           Array.from({ length: Math.min(100, TOTAL - i) }, (_, k) => sender.call('message.send', { roomId: room.id, text, clientMsgId: `f${i + k}` })),

@@ -21,6 +21,7 @@ describe('ChatStream actions as ops', () => {
     [{ action: 'leave', leave: { room_id: 'r1' } }, { op: 'room.leave', data: { roomId: 'r1' } }],
     [{ action: 'read_mark', read_mark: { room_id: 'r1', seq: 7 } }, { op: 'read.mark', data: { roomId: 'r1', seq: 7 } }],
     [{ action: 'resume', resume: { rooms: { r1: 4, r2: 0 } } }, { op: 'resume', data: { rooms: { r1: 4, r2: 0 } } }],
+    [{ action: 'auth_refresh', auth_refresh: { token: 't' } }, { op: 'auth.refresh', data: { token: 't' } }],
   ] as const)('maps %j', (fields, expected) => {
     expect(actionToOp(action(fields as Partial<ClientAction>))).toEqual(expected);
   });
@@ -44,6 +45,7 @@ describe('ChatStream actions as ops', () => {
     expect(resultData('message.send', { message })).toMatchObject({ message: { id: 'r1:3', room_id: 'r1', created_at: { seconds: 1767323045, nanos: 678_000_000 } } });
     expect(resultData('read.mark', { seq: 9 })).toEqual({ read_seq: 9 });
     expect(resultData('resume', { replayed: 2, truncated: [], forbidden: ['r9'] })).toEqual({ resumed: { replayed: 2, truncated: [], forbidden: ['r9'] } });
+    expect(resultData('auth.refresh', { expiresAt: '2026-01-02T03:04:05.000Z' })).toEqual({ expires_at: { seconds: 1767323045, nanos: 0 } });
     expect(resultData('typing.start', {})).toEqual({});
   });
 });

@@ -1,11 +1,12 @@
 import { Op, ReplyDataMap } from '@chat/protocol';
 import type { OpInput } from '@chat/door';
 import { toProtoJoined, toProtoMessage } from './proto-objects';
+import { toTimestamp } from './timestamps';
 
 /** A ChatStream ClientAction as proto-loader decodes it (oneofs: `action` names the one set). */
 export interface ClientAction {
   ref: string;
-  action?: 'send' | 'typing_start' | 'typing_stop' | 'join' | 'leave' | 'read_mark' | 'resume';
+  action?: 'send' | 'typing_start' | 'typing_stop' | 'join' | 'leave' | 'read_mark' | 'resume' | 'auth_refresh';
   send?: SendMessageRequest;
   typing_start?: { room_id: string };
   typing_stop?: { room_id: string };
@@ -13,6 +14,7 @@ export interface ClientAction {
   leave?: { room_id: string };
   read_mark?: { room_id: string; seq: number };
   resume?: { rooms: Record<string, number> };
+  auth_refresh?: { token: string };
 }
 
 export interface SendMessageRequest {
@@ -50,6 +52,8 @@ export function actionToOp(action: ClientAction): OpRequest | undefined {
       return { op: 'read.mark', data: { roomId: action.read_mark!.room_id, seq: action.read_mark!.seq } };
     case 'resume':
       return { op: 'resume', data: { rooms: action.resume!.rooms ?? {} } };
+    case 'auth_refresh':
+      return { op: 'auth.refresh', data: { token: action.auth_refresh!.token } };
     default:
       return undefined;
   }
@@ -66,6 +70,8 @@ export function resultData(op: Op, reply: unknown): Record<string, unknown> {
       return { resumed: reply as ReplyDataMap['resume'] };
     case 'read.mark':
       return { read_seq: (reply as ReplyDataMap['read.mark']).seq };
+    case 'auth.refresh':
+      return { expires_at: toTimestamp((reply as ReplyDataMap['auth.refresh']).expiresAt) };
     default:
       return {};
   }
