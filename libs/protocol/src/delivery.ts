@@ -35,7 +35,7 @@ export function decodeDelivery(payload: string): { header: DeliveryHeader; frame
 }
 
 /**
- * What services publish on `room:{id}`: a header line — the seq of the event when it has one
+ * What services publish on `room:{shard}:id`: a header line — the seq of the event when it has one
  * (message.created), then, after a space, when it was committed (ms since epoch) when known —
  * a newline, then the client frame. The gateway reads the header without parsing the frame:
  * the seq so a socket catching up after a join gets neither a gap nor a repeat, the commit
