@@ -1,5 +1,6 @@
 import { ChatStack, startChatStack, uniqueName } from '../support/chat-stack';
 import { graphqlData, GraphqlSubscription, graphqlWsClient } from '../support/graphql-client';
+import { status } from '@grpc/grpc-js';
 import { GrpcChat, GrpcChatStream, GrpcEvent } from '../support/grpc-client';
 import { waitFor } from '../support/wait-for';
 import { guest, WsClient } from '../support/ws-client';
@@ -89,5 +90,34 @@ describe('every door at once', () => {
     for (const door of ['ws', 'grpc', 'graphql']) {
       expect([...idBySeq.values()].filter((id) => id.startsWith(`${door}-`)).sort()).toEqual(Array.from({ length: PER_DOOR }, (_, i) => `${door}-${i}`).sort());
     }
+  });
+
+  it('a bot uses the gRPC door like a person, is marked bot in what it writes, and its revoked token is refused there too', async () => {
+    const owner = await guest(stack.apiUrl, uniqueName('bo'));
+    const created = await fetch(`${stack.apiUrl}/api/bots`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${owner.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ username: uniqueName('grpcbot') }),
+    });
+    expect(created.status).toBe(201);
+    const { bot, token } = (await created.json()) as { bot: { id: string }; token: string };
+
+    const ws = await WsClient.connect(stack.gatewayUrls[0], owner.token);
+    closers.push(() => ws.close());
+    const { room } = await ws.call('room.create', { name: 'bot over grpc' });
+    const grpc = new GrpcChat(stack.grpcAddresses[0]);
+    closers.push(() => grpc.close());
+    await grpc.unary('JoinRoom', { room_id: room.id }, token);
+    const seen = ws.next((f) => f.type === 'message.created' && f.data.roomId === room.id, 15_000, 'the bot’s message');
+    await grpc.unary('SendMessage', { room_id: room.id, text: 'beep', client_msg_id: 'b-1' }, token);
+    expect((await seen).data.author).toMatchObject({ id: bot.id, bot: true });
+
+    const revoked = await fetch(`${stack.apiUrl}/api/bots/${bot.id}/token`, { method: 'DELETE', headers: { authorization: `Bearer ${owner.token}` } });
+    expect(revoked.status).toBe(200);
+    // The door's pooled session for that token is closed by the revocation; a new call is refused.
+    await waitFor(
+      async () => (await grpc.failure('SendMessage', { room_id: room.id, text: 'after revoke', client_msg_id: 'b-2' }, token)).code === status.UNAUTHENTICATED || undefined,
+      { timeoutMs: 10_000, what: 'the revoked bot token to be refused by the gRPC door' },
+    );
   });
 });
