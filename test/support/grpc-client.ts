@@ -1,6 +1,7 @@
 import { Metadata } from '@grpc/grpc-js';
 import type { Client, ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
 import { bearerMetadata, createChatGrpcClient, decodeRetryStatus } from '@chat/grpc-door';
+import { Inbox } from './inbox';
 
 export type GrpcEvent = { event: string; [field: string]: any };
 
@@ -68,21 +69,14 @@ export class GrpcChat {
 }
 
 export class GrpcChatStream {
-  readonly events: GrpcEvent[] = [];
+  private readonly inbox = new Inbox<GrpcEvent>();
+  readonly events: GrpcEvent[] = this.inbox.received;
   /** Resolves with the call's end: OK, or its failure. */
   readonly ended: Promise<GrpcFailure>;
-  private readonly waiters: { pred: (e: GrpcEvent) => boolean; resolve: (e: GrpcEvent) => void }[] = [];
   private refs = 0;
 
   constructor(readonly call: ClientDuplexStream<object, GrpcEvent>) {
-    call.on('data', (event: GrpcEvent) => {
-      this.events.push(event);
-      for (const w of [...this.waiters]) {
-        if (!w.pred(event)) continue;
-        this.waiters.splice(this.waiters.indexOf(w), 1);
-        w.resolve(event);
-      }
-    });
+    call.on('data', (event: GrpcEvent) => this.inbox.push(event));
     this.ended = new Promise((resolve) => {
       call.on('error', (err: ServiceError) => resolve(failureOf(err)));
       call.on('status', (s: { code: number; details: string }) => s.code === 0 && resolve({ code: 0, details: s.details }));
@@ -111,31 +105,11 @@ export class GrpcChatStream {
   }
 
   next(pred: (e: GrpcEvent) => boolean, timeoutMs = 15_000, what = 'an event'): Promise<GrpcEvent> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-      }, timeoutMs);
-      const waiter = {
-        pred,
-        resolve: (e: GrpcEvent) => {
-          clearTimeout(timer);
-          resolve(e);
-        },
-      };
-      this.waiters.push(waiter);
-    });
+    return this.inbox.next(pred, timeoutMs, what);
   }
 
-  async waitForCount(pred: (e: GrpcEvent) => boolean, count: number, timeoutMs = 30_000, what = 'events'): Promise<GrpcEvent[]> {
-    const matching = () => this.events.filter(pred);
-    const deadline = Date.now() + timeoutMs;
-    while (matching().length < count) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${count} ${what}, got ${matching().length}`);
-      await this.next(pred, left, what).catch(() => undefined);
-    }
-    return matching();
+  waitForCount(pred: (e: GrpcEvent) => boolean, count: number, timeoutMs = 30_000, what = 'events'): Promise<GrpcEvent[]> {
+    return this.inbox.waitForCount(pred, count, timeoutMs, what);
   }
 
   /** Half-closes and resolves with the call's end. */

@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { Inbox } from './inbox';
 
 export type Frame = { type: string; ref?: string; ok?: boolean; data?: any; error?: { code: string; message: string; retryAfterMs?: number } };
 
@@ -8,21 +9,14 @@ export type Frame = { type: string; ref?: string; ok?: boolean; data?: any; erro
  * frames by predicate (no sleeps).
  */
 export class WsClient {
-  readonly frames: Frame[] = [];
+  private readonly inbox = new Inbox<Frame>();
+  readonly frames: Frame[] = this.inbox.received;
   readonly closed: Promise<{ code: number; reason: string }>;
-  private readonly waiters: { pred: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
   private refs = 0;
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => {
-      const frame = JSON.parse(data.toString()) as Frame;
-      this.frames.push(frame);
-      for (const w of [...this.waiters]) {
-        if (w.pred(frame)) {
-          this.waiters.splice(this.waiters.indexOf(w), 1);
-          w.resolve(frame);
-        }
-      }
+      this.inbox.push(JSON.parse(data.toString()) as Frame);
     });
     this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   }
@@ -70,33 +64,12 @@ export class WsClient {
 
   /** The first frame, received from now on, that matches. */
   next(pred: (f: Frame) => boolean, timeoutMs = 15_000, what = 'a frame'): Promise<Frame> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-      }, timeoutMs);
-      const waiter = {
-        pred,
-        resolve: (f: Frame) => {
-          clearTimeout(timer);
-          resolve(f);
-        },
-      };
-      this.waiters.push(waiter);
-    });
+    return this.inbox.next(pred, timeoutMs, what);
   }
 
   /** Resolves once `count` frames (received so far or later) match. */
-  async waitForCount(pred: (f: Frame) => boolean, count: number, timeoutMs = 30_000, what = 'frames'): Promise<Frame[]> {
-    const matching = () => this.frames.filter(pred);
-    if (matching().length >= count) return matching();
-    const deadline = Date.now() + timeoutMs;
-    while (matching().length < count) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${count} ${what}, got ${matching().length}`);
-      await this.next(pred, left, what).catch(() => undefined);
-    }
-    return matching();
+  waitForCount(pred: (f: Frame) => boolean, count: number, timeoutMs = 30_000, what = 'frames'): Promise<Frame[]> {
+    return this.inbox.waitForCount(pred, count, timeoutMs, what);
   }
 
   events(type: string): Frame[] {
